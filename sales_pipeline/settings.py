@@ -1,0 +1,76 @@
+"""Typed settings read from environment variables, with embedded defaults for local use.
+
+Only loopback services that the project starts itself get defaults; anything that could point at
+shared infrastructure must be configured explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+LOCAL_S3_PORT = 9555
+LOCAL_S3_ENDPOINT = f"http://127.0.0.1:{LOCAL_S3_PORT}"
+# moto accepts any credentials; these are only ever sent to the loopback server.
+LOCAL_S3_CREDENTIALS = ("local", "local")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the pipeline cannot use."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+
+
+def is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str = "sales-pipeline"
+    landing_prefix: str = "landing/"
+    s3_endpoint_url: str = LOCAL_S3_ENDPOINT
+    s3_region: str = "us-east-1"
+    max_file_bytes: int = 500 * 1024 * 1024
+    max_rejection_rate: float = 0.05
+    date_order: str = "MDY"
+    sensor_interval_seconds: int = 30
+    default_datasource: str = "sales"
+
+    @property
+    def uses_local_s3(self) -> bool:
+        return bool(self.s3_endpoint_url) and is_loopback(self.s3_endpoint_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        prefix = env.get("SALES_LANDING_PREFIX", cls.landing_prefix).strip("/") + "/"
+        date_order = env.get("SALES_DATE_ORDER", cls.date_order).upper()
+        if date_order not in {"MDY", "DMY"}:
+            raise SettingsError(f"SALES_DATE_ORDER={date_order!r}: use MDY or DMY")
+        rate = _number(env, "SALES_MAX_REJECTION_RATE", cls.max_rejection_rate)
+        if not 0 <= rate <= 1:
+            raise SettingsError(f"SALES_MAX_REJECTION_RATE={rate} must be between 0 and 1")
+        return cls(
+            bucket=env.get("SALES_BUCKET", cls.bucket),
+            landing_prefix=prefix,
+            # An empty value means "the provider's standard endpoint" (AWS S3).
+            s3_endpoint_url=env.get("SALES_S3_ENDPOINT_URL", cls.s3_endpoint_url),
+            s3_region=env.get("SALES_S3_REGION", cls.s3_region),
+            max_file_bytes=int(_number(env, "SALES_MAX_FILE_MB", 500) * 1024 * 1024),
+            max_rejection_rate=rate,
+            date_order=date_order,
+            sensor_interval_seconds=int(_number(env, "SALES_SENSOR_INTERVAL_SECONDS", 30)),
+            default_datasource=env.get("SALES_DEFAULT_DATASOURCE", cls.default_datasource),
+        )
