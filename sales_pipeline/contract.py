@@ -142,9 +142,7 @@ def _parse_number_text(text: pl.Expr, integer: bool) -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit("not a number: ") + _quoted(text))
     )
     if integer:
-        failure = failure.when(number != number.round(0)).then(
-            pl.lit("not a whole number: ") + _quoted(text)
-        )
+        failure = failure.when(number != number.round(0)).then(pl.lit("not a whole number: ") + _quoted(text))
         return number.cast(pl.Int64, strict=False), failure.otherwise(None)
     return number, failure.otherwise(None)
 
@@ -154,12 +152,7 @@ def _parse_date_text(text: pl.Expr, date_order: str) -> tuple[pl.Expr, pl.Expr]:
     label = "M/D/YYYY" if date_order == "MDY" else "D/M/YYYY"
     iso = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     slash = text.str.strptime(pl.Date, slash_format, strict=False)
-    value = (
-        pl.when(text.str.contains(_ISO_DATE))
-        .then(iso)
-        .when(text.str.contains(_SLASH_DATE))
-        .then(slash)
-    )
+    value = pl.when(text.str.contains(_ISO_DATE)).then(iso).when(text.str.contains(_SLASH_DATE)).then(slash)
     failure = _fail(value.is_null(), pl.lit(f"not a date in YYYY-MM-DD or {label}: ") + _quoted(text))
     return value, failure
 
@@ -167,9 +160,7 @@ def _parse_date_text(text: pl.Expr, date_order: str) -> tuple[pl.Expr, pl.Expr]:
 def _parse_time_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     padded = pl.when(text.str.len_chars() == 5).then(text + pl.lit(":00")).otherwise(text)
     padded = pl.when(text.str.contains(r"^\d:")).then(pl.lit("0") + padded).otherwise(padded)
-    value = pl.when(text.str.contains(_CLOCK)).then(
-        padded.str.strptime(pl.Time, "%H:%M:%S", strict=False)
-    )
+    value = pl.when(text.str.contains(_CLOCK)).then(padded.str.strptime(pl.Time, "%H:%M:%S", strict=False))
     return value, _fail(value.is_null(), pl.lit("not a time in HH:MM: ") + _quoted(text))
 
 
@@ -261,9 +252,7 @@ class SalesContract(pa.DataFrameModel):
 
     @pa.dataframe_check
     def cogs_equals_unit_price_times_quantity(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            _near(pl.col("cogs"), pl.col("unit_price") * pl.col("quantity"))
-        )
+        return data.lazyframe.select(_near(pl.col("cogs"), pl.col("unit_price") * pl.col("quantity")))
 
     @pa.dataframe_check
     def tax_is_5pct_of_cogs(cls, data: PolarsData) -> pl.LazyFrame:

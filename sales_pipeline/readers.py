@@ -25,11 +25,8 @@ class FileProblem(Exception):
         self.file, self.problem, self.action = file, problem, action
 
 
-def sniff_format(path: Path, name: str) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
-        raise FileProblem(name, "the file is empty (0 bytes)", "Upload the file again; the copy in S3 has no content.")
+def detect_format(head: bytes) -> str:
+    """Format from the first bytes: Parquet and Excel have magic numbers; anything else is text."""
     if head.startswith(b"PAR1"):
         return PARQUET
     if head.startswith(_OLE2):
@@ -37,6 +34,14 @@ def sniff_format(path: Path, name: str) -> str:
     if head.startswith(b"PK\x03\x04"):
         return XLSX
     return CSV
+
+
+def sniff_format(path: Path, name: str) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise FileProblem(name, "the file is empty (0 bytes)", "Upload the file again; the copy in S3 has no content.")
+    return detect_format(head)
 
 
 def _csv_separator(path: Path) -> str:
@@ -67,17 +72,23 @@ def _read_excel(path: Path, name: str, fmt: str) -> pl.DataFrame:
         try:
             with zipfile.ZipFile(path) as archive:
                 if "xl/workbook.xml" not in archive.namelist():
-                    raise FileProblem(name, "a zip archive that is not an Excel workbook", "Upload .xlsx, .xls, .csv or .parquet.")
+                    raise FileProblem(
+                        name, "a zip archive that is not an Excel workbook", "Upload .xlsx, .xls, .csv or .parquet."
+                    )
         except zipfile.BadZipFile as exc:
             raise FileProblem(
-                name, "the Excel file is truncated or corrupt (bad zip structure)", "Re-export it from Excel and upload again."
+                name,
+                "the Excel file is truncated or corrupt (bad zip structure)",
+                "Re-export it from Excel and upload again.",
             ) from exc
     try:
         # All cells as text: the contract's parse rules decide per cell, so one bad cell fails one row.
         return pl.read_excel(path, sheet_id=1, infer_schema_length=0, raise_if_empty=False)
     except Exception as exc:  # calamine raises its own exception types per problem
         raise FileProblem(
-            name, f"the Excel workbook could not be read ({str(exc).splitlines()[0][:200]})", "Re-export it from Excel and upload again."
+            name,
+            f"the Excel workbook could not be read ({str(exc).splitlines()[0][:200]})",
+            "Re-export it from Excel and upload again.",
         ) from exc
 
 
@@ -86,7 +97,9 @@ def _read_parquet(path: Path, name: str) -> pl.DataFrame:
         return pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any decoder error means an unusable file
         raise FileProblem(
-            name, f"the Parquet file could not be read ({str(exc).splitlines()[0][:200]})", "Re-write it and upload again."
+            name,
+            f"the Parquet file could not be read ({str(exc).splitlines()[0][:200]})",
+            "Re-write it and upload again.",
         ) from exc
 
 

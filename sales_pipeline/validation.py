@@ -32,10 +32,18 @@ EXAMPLES_PER_RULE = 5
 
 _CHECK_MESSAGES = {
     "cogs_equals_unit_price_times_quantity": (
-        pl.format("cogs {} differs from unit_price x quantity = {}", "cogs", (pl.col("unit_price") * pl.col("quantity")).round(4))
+        pl.format(
+            "cogs {} differs from unit_price x quantity = {}",
+            "cogs",
+            (pl.col("unit_price") * pl.col("quantity")).round(4),
+        )
     ),
-    "tax_is_5pct_of_cogs": pl.format("tax_5pct {} differs from 5% of cogs = {}", "tax_5pct", (pl.col("cogs") * 0.05).round(4)),
-    "total_equals_cogs_plus_tax": pl.format("total {} differs from cogs + tax_5pct = {}", "total", (pl.col("cogs") + pl.col("tax_5pct")).round(4)),
+    "tax_is_5pct_of_cogs": pl.format(
+        "tax_5pct {} differs from 5% of cogs = {}", "tax_5pct", (pl.col("cogs") * 0.05).round(4)
+    ),
+    "total_equals_cogs_plus_tax": pl.format(
+        "total {} differs from cogs + tax_5pct = {}", "total", (pl.col("cogs") + pl.col("tax_5pct")).round(4)
+    ),
     "gross_income_equals_total_minus_cogs": pl.format(
         "gross_income {} differs from total - cogs = {}", "gross_income", (pl.col("total") - pl.col("cogs")).round(4)
     ),
@@ -67,7 +75,11 @@ class ValidationOutcome:
             return []
         grouped = (
             self.failures.group_by("rule", "column")
-            .agg(pl.col(ROW).n_unique().alias("count"), pl.col(ROW).unique().sort().head(EXAMPLES_PER_RULE).alias("example_rows"), pl.col("message").first().alias("example"))
+            .agg(
+                pl.col(ROW).n_unique().alias("count"),
+                pl.col(ROW).unique().sort().head(EXAMPLES_PER_RULE).alias("example_rows"),
+                pl.col("message").first().alias("example"),
+            )
             .sort(["count", "rule", "column"], descending=[True, False, False])
         )
         return grouped.to_dicts()
@@ -114,7 +126,10 @@ def _parse(frame: pl.DataFrame, name: str, date_order: str) -> tuple[pl.DataFram
     failures = pl.concat(
         [
             parsed.filter(pl.col(f"__fail_{col}").is_not_null()).select(
-                pl.col(ROW), pl.lit(col).alias("column"), pl.lit(rule.rule).alias("rule"), pl.col(f"__fail_{col}").alias("message")
+                pl.col(ROW),
+                pl.lit(col).alias("column"),
+                pl.lit(rule.rule).alias("rule"),
+                pl.col(f"__fail_{col}").alias("message"),
             )
             for col, rule in rules.items()
         ]
@@ -147,11 +162,15 @@ def _column_failures(cases: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
             dupes.select(
-                ROW, "column", pl.lit("unique").alias("rule"),
+                ROW,
+                "column",
+                pl.lit("unique").alias("rule"),
                 pl.format("'{}' appears more than once in the file (rows {})", "failure_case", "rows").alias("message"),
             ),
             cases.filter(~unique).select(
-                ROW, "column", pl.col("check").alias("rule"),
+                ROW,
+                "column",
+                pl.col("check").alias("rule"),
                 pl.format("'{}' fails {}", "failure_case", "check").alias("message"),
             ),
         ]
@@ -206,15 +225,18 @@ def validate_frame(raw: pl.DataFrame, name: str, date_order: str = "MDY") -> Val
     )
 
 
-def validate_file(path: Path, name: str, date_order: str = "MDY", max_bytes: int | None = None) -> ValidationOutcome:
-    """Read and validate a local file. Raises FileProblem for file-level problems."""
-    size = path.stat().st_size
+def check_size(size: int, max_bytes: int | None, name: str) -> None:
     if max_bytes is not None and size > max_bytes:
         raise FileProblem(
             name,
             f"the file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit",
             "Split it into smaller files, or raise SALES_MAX_FILE_MB.",
         )
+
+
+def validate_file(path: Path, name: str, date_order: str = "MDY", max_bytes: int | None = None) -> ValidationOutcome:
+    """Read and validate a local file. Raises FileProblem for file-level problems."""
+    check_size(path.stat().st_size, max_bytes, name)
     started = time.perf_counter()
     raw, fmt = read_table(path, name)
     outcome = validate_frame(raw, name, date_order)

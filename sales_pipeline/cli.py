@@ -1,0 +1,140 @@
+"""`sales-pipeline`: validate and generate files, run the embedded S3, drop files into landing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .readers import FileProblem
+from .settings import LOCAL_S3_PORT, Settings, SettingsError
+
+
+def _print_report(report: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    if report["file_error"]:
+        print(f"ERROR {report['file_error']}", file=sys.stderr)
+        return
+    print(
+        f"{report['file']} ({report['format']}): {report['rows']} rows, "
+        f"{report['valid_rows']} valid, {report['rejected_rows']} rejected"
+    )
+    if report["ignored_columns"]:
+        print(f"  ignored columns: {', '.join(report['ignored_columns'])}")
+    for failure in report["failures"]:
+        rows = ", ".join(map(str, failure["example_rows"]))
+        print(f"  {failure['count']:>7} x {failure['column']} [{failure['rule']}] e.g. rows {rows}: {failure['example']}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import validate_file
+
+    path = Path(args.file)
+    try:
+        if not path.is_file():
+            raise FileProblem(str(path), "no such file", "Check the path.")
+        outcome = validate_file(path, str(path), args.date_order, int(args.max_file_mb * 2**20))
+    except FileProblem as problem:
+        _print_report({"file": str(path), "rows": 0, "valid_rows": 0, "rejected_rows": 0, "failures": [],
+                       "file_error": str(problem)}, args.json)  # fmt: skip
+        return 1
+    _print_report(outcome.report(), args.json)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import generate_sales, with_defects, write_sales_file
+
+    frame = generate_sales(args.rows, seed=args.seed)
+    if args.defects:
+        frame = with_defects(frame, args.defects)
+    try:
+        write_sales_file(frame, Path(args.out), args.format)
+    except ValueError as error:
+        print(f"ERROR {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.rows} rows to {args.out} ({args.format}, seed {args.seed}, defect rate {args.defects})")
+    return 0
+
+
+def cmd_local_s3(args: argparse.Namespace) -> int:
+    from .local_s3 import local_s3
+    from .resources.factory import build_resources
+
+    settings = Settings.from_env()
+    with local_s3(args.port) as endpoint:
+        lake = build_resources(Settings(**{**settings.__dict__, "s3_endpoint_url": endpoint}))["lake"]
+        lake.ensure_bucket()
+        print(f"local S3 at {endpoint}, bucket {settings.bucket} (in memory; Ctrl-C to stop)", flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from .resources.factory import build_resources
+
+    settings = Settings.from_env()
+    lake = build_resources(settings)["lake"]
+    lake.ensure_bucket()
+    path = Path(args.file)
+    key = f"{settings.landing_prefix}{args.datasource}/{args.name or path.name}"
+    lake.upload(path, key)
+    print(f"uploaded {path} to {lake.uri(key)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sales-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="validate a local file with the pipeline's contract")
+    validate.add_argument("file")
+    validate.add_argument("--json", action="store_true", help="print one JSON object")
+    validate.add_argument("--date-order", choices=["MDY", "DMY"], default="MDY", help="how to read 1/2/2019")
+    validate.add_argument("--max-file-mb", type=float, default=500.0)
+    validate.set_defaults(func=cmd_validate)
+
+    generate = sub.add_parser("generate", help="write a deterministic synthetic sales file")
+    generate.add_argument("--rows", type=int, required=True)
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--defects", type=float, default=0.0, help="share of rows with one defect (0-1)")
+    generate.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv")
+    generate.set_defaults(func=cmd_generate)
+
+    s3 = sub.add_parser("local-s3", help="run the embedded S3 (moto) on 127.0.0.1 in the foreground")
+    s3.add_argument("--port", type=int, default=LOCAL_S3_PORT)
+    s3.set_defaults(func=cmd_local_s3)
+
+    upload = sub.add_parser("upload", help="put a local file into the landing prefix")
+    upload.add_argument("file")
+    upload.add_argument("--datasource", default="sales")
+    upload.add_argument("--name", help="object name under landing/<datasource>/ (default: file name)")
+    upload.set_defaults(func=cmd_upload)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "rows", 1) < 1 or not 0 <= getattr(args, "defects", 0) <= 1:
+        print("ERROR --rows must be >= 1 and --defects between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except SettingsError as error:
+        print(f"ERROR {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
