@@ -16,7 +16,7 @@ import polars as pl
 from ..checks import rejection_rate_result, rows_reconcile_result, validated_sales_check_specs
 from ..layout import LandedFile
 from ..metadata import markdown_table, preview, table_schema
-from ..partitions import ETAG_TAG, sales_files
+from ..partitions import sales_files
 from ..readers import FileProblem, detect_format
 from ..resources.contract import ContractSettings
 from ..resources.lake import SalesLake, clean_etag
@@ -64,11 +64,6 @@ def raw_upload(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Materia
         context.log.info(f"{landing_key} already archived as {pointer['raw_key']}; nothing to copy")
         return dg.MaterializeResult(metadata={**_archive_metadata(lake, pointer), "note": "already archived"})
     etag = clean_etag(head["ETag"])
-    requested = context.run.tags.get(ETAG_TAG)
-    if requested and requested != etag:
-        context.log.warning(
-            f"{landing_key} changed since the sensor saw it ({requested} -> {etag}); archiving the newer version"
-        )
     raw_key = landed.raw_key(etag)
     lake.copy_if_unchanged(landing_key, raw_key, etag)
     pointer = {
