@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 from botocore.exceptions import ClientError
 from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
 
 from ..layout import LandedFile, landed_file
 
@@ -44,8 +45,13 @@ class SalesLake(dg.ConfigurableResource):
     landing_prefix: str = "landing/"
     default_datasource: str = "sales"
 
+    _client: Any = PrivateAttr(default=None)
+
     def client(self) -> Any:
-        return self.s3.get_client()
+        """One boto3 client per resource instance: building a client costs ~50 ms."""
+        if self._client is None:
+            self._client = self.s3.get_client()
+        return self._client
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
