@@ -1,0 +1,138 @@
+"""End to end, as a user runs it: scripts/dev.sh (what `make dev` runs) starts the embedded S3 and
+`dagster dev`; the daemon's landing sensor picks up the sample and a file we drop; the counts are
+read back from S3 and from the Dagster webserver's GraphQL API (what the UI shows)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from sales_pipeline.layout import landed_file
+from sales_pipeline.local_s3 import free_port
+
+from .conftest import REPO
+from .samples import defective_csv
+
+METADATA_QUERY = """
+query($partition: String!) {
+  assetOrError(assetKey: {path: ["validated_sales"]}) {
+    ... on Asset { assetMaterializations(partitions: [$partition]) {
+      runId metadataEntries { label ... on IntMetadataEntry { intValue } } } }
+  }
+}"""
+RUN_QUERY = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }"""
+
+
+def default_signals() -> None:
+    """Signals ignored by whoever started pytest would be ignored by dev.sh too (bash cannot trap
+    a signal ignored on entry); restore what a user's terminal gives."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def wait_for(predicate, timeout: float, what: str, log: Path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(2)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; dev.sh log tail:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("dev-state")
+    s3_port, ui_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "VENV": sys.prefix,
+        "SALES_STATE_DIR": str(state),
+        "SALES_S3_PORT": str(s3_port),
+        "DAGSTER_PORT": str(ui_port),
+        "SALES_SENSOR_INTERVAL_SECONDS": "3",
+    }
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("DAGSTER_HOME", None)
+    log = state / "dev.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["bash", str(REPO / "scripts" / "dev.sh")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    s3 = boto3.client(
+        "s3", endpoint_url=f"http://127.0.0.1:{s3_port}", region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )  # fmt: skip
+    try:
+        yield {"s3": s3, "ui": f"http://127.0.0.1:{ui_port}", "log": log, "proc": proc}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+
+
+def manifest(s3, partition_key: str) -> dict | None:
+    import json
+
+    key = landed_file(partition_key).manifest_key
+    try:
+        return json.loads(s3.get_object(Bucket="sales-pipeline", Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
+    except Exception:  # noqa: BLE001 - S3 or bucket not up yet
+        return None
+
+
+def ui_counts(ui: str, partition_key: str) -> dict | None:
+    try:
+        reply = requests.post(
+            f"{ui}/graphql", json={"query": METADATA_QUERY, "variables": {"partition": partition_key}}, timeout=10
+        )
+    except requests.ConnectionError:
+        return None
+    events = reply.json()["data"]["assetOrError"].get("assetMaterializations") or []
+    if not events:
+        return None
+    entries = {e["label"]: e.get("intValue") for e in events[-1]["metadataEntries"]}
+    return {"run_id": events[-1]["runId"], **entries}
+
+
+def test_make_dev_sample_lands_as_parquet_with_counts_in_the_ui(dev_stack) -> None:
+    s3, log = dev_stack["s3"], dev_stack["log"]
+    sample = wait_for(lambda: manifest(s3, "sales/sample_sales.csv"), 240, "the sample's manifest", log)
+    assert sample["rows"] == 1000 and sample["days"]
+    assert s3.list_objects_v2(Bucket="sales-pipeline", Prefix="landing/")["KeyCount"] == 0
+    counts = wait_for(lambda: ui_counts(dev_stack["ui"], "sales/sample_sales.csv"), 60, "UI metadata", log)
+    assert (counts["rows_in"], counts["valid_rows"], counts["rejected_rows"]) == (1000, 1000, 0)
+    run = requests.post(
+        f"{dev_stack['ui']}/graphql", json={"query": RUN_QUERY, "variables": {"id": counts["run_id"]}}, timeout=10
+    )
+    run = run.json()["data"]["runOrError"]
+    assert run["status"] == "SUCCESS"
+    assert {"key": "dagster/partition", "value": "sales/sample_sales.csv"} in run["tags"]
+
+
+def test_dropped_file_is_picked_up_by_the_running_sensor(dev_stack) -> None:
+    s3, log = dev_stack["s3"], dev_stack["log"]
+    s3.put_object(Bucket="sales-pipeline", Key="landing/sales/dirty week.csv", Body=defective_csv(300, 0.05))
+    dropped = wait_for(lambda: manifest(s3, "sales/dirty week.csv"), 240, "the dropped file's manifest", log)
+    assert dropped["rows"] == 285
+    counts = wait_for(lambda: ui_counts(dev_stack["ui"], "sales/dirty week.csv"), 60, "UI metadata", log)
+    assert (counts["rows_in"], counts["valid_rows"], counts["rejected_rows"]) == (300, 285, 15)
+    quarantine_key = landed_file("sales/dirty week.csv").quarantine_key
+    assert s3.head_object(Bucket="sales-pipeline", Key=quarantine_key)["ContentLength"] > 0
