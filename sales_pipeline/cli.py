@@ -28,7 +28,8 @@ def _print_report(report: dict, as_json: bool) -> None:
         print(f"  ignored columns: {', '.join(report['ignored_columns'])}")
     for failure in report["failures"]:
         rows = ", ".join(map(str, failure["example_rows"]))
-        print(f"  {failure['count']:>7} x {failure['column']} [{failure['rule']}] e.g. rows {rows}: {failure['example']}")
+        where = f"{failure['column']} [{failure['rule']}]"
+        print(f"  {failure['count']:>7} x {where} e.g. rows {rows}: {failure['example']}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -87,7 +87,7 @@ def generate_sales(rows: int, seed: int = 0, start: date = date(2019, 1, 1), day
             "rating": np.round(rng.uniform(4, 10, rows), 1),
         }
     )
-    return frame.with_columns(pl.col("branch", "city", "customer_type", "gender", "product_line", "payment").cast(pl.String))
+    return frame.with_columns(pl.col(*ALLOWED).cast(pl.String))
 
 
 def defect_rows(rows: int, rate: float) -> np.ndarray:

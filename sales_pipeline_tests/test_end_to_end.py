@@ -112,6 +112,12 @@ def ui_counts(ui: str, partition_key: str) -> dict | None:
     return {"run_id": events[-1]["runId"], **entries}
 
 
+def finished_run(ui: str, run_id: str) -> dict | None:
+    reply = requests.post(f"{ui}/graphql", json={"query": RUN_QUERY, "variables": {"id": run_id}}, timeout=10)
+    run = reply.json()["data"]["runOrError"]
+    return run if run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} else None
+
+
 def test_make_dev_sample_lands_as_parquet_with_counts_in_the_ui(dev_stack) -> None:
     s3, log = dev_stack["s3"], dev_stack["log"]
     sample = wait_for(lambda: manifest(s3, "sales/sample_sales.csv"), 240, "the sample's manifest", log)

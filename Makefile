@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make dev` (run it) and `make test` (prove it).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export VENV
+
+.PHONY: dev test lint format bench install clean
+
+$(BIN)/.installed: setup.py pyproject.toml
+	scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+dev: install  ## embedded S3 + sample file in landing + dagster dev with the landing sensor
+	scripts/dev.sh
+
+test: install  ## lint + the whole suite (starts and stops its own PostgreSQL)
+	scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench: install  ## validate-stage benchmark (QUICK=1 for a short run)
+	$(BIN)/python -m benchmarks.validate_stage $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf .state $(VENV) *.egg-info
