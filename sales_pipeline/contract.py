@@ -74,9 +74,6 @@ HEADER_ALIASES = {
 }
 
 INVOICE_PATTERN = r"^\d{3}-\d{2}-\d{4}$"
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$"
-_SLASH_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"
-_CLOCK = r"^\d{1,2}:\d{2}(:\d{2})?$"
 _CURRENCY = r"[$€£¥₹₩฿]|\b(USD|EUR|GBP|MMK|K)\b"
 
 
@@ -111,10 +108,15 @@ def map_headers(headers: list[str]) -> HeaderMapping:
 
 @dataclass(frozen=True)
 class ParseRule:
-    """A typed value and, for rows where the source value breaks the rule, a failure message."""
+    """How one column becomes its canonical type.
+
+    ``invalid`` is a cheap boolean over every row; ``message`` explains a failure and is only
+    evaluated on the (few) rows where ``invalid`` is true, which keeps parsing fast.
+    """
 
     value: pl.Expr
-    failure: pl.Expr  # null where the value parsed
+    invalid: pl.Expr
+    message: pl.Expr
     rule: str
 
 
@@ -122,77 +124,73 @@ class UnsupportedColumnType(TypeError):
     """A typed source (Parquet) stores a column in a type no rule can convert."""
 
 
-def _fail(condition: pl.Expr, message: pl.Expr | str) -> pl.Expr:
-    msg = pl.lit(message) if isinstance(message, str) else message
-    return pl.when(condition).then(msg).otherwise(pl.lit(None, dtype=pl.String))
-
-
 def _quoted(col: pl.Expr) -> pl.Expr:
-    return pl.lit("'") + col.str.slice(0, 60) + pl.lit("'")
+    return pl.lit("'") + col.cast(pl.String).str.slice(0, 60) + pl.lit("'")
 
 
-def _parse_number_text(text: pl.Expr, integer: bool) -> tuple[pl.Expr, pl.Expr]:
+def _number_from_text(text: pl.Expr, integer: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     number = text.cast(pl.Float64, strict=False)
-    failure = (
+    invalid = number.is_null() | ~number.is_finite()
+    message = (
         pl.when(text.str.contains(_CURRENCY))
         .then(pl.lit("currency symbols are not accepted, got ") + _quoted(text))
-        .when(text.str.contains(","))
+        .when(text.str.contains(",", literal=True))
         .then(pl.lit("comma in a number is ambiguous (thousands or decimal?), got ") + _quoted(text))
-        .when(number.is_null() | number.is_nan() | number.is_infinite())
+        .when(invalid)
         .then(pl.lit("not a number: ") + _quoted(text))
+        .otherwise(pl.lit("not a whole number: ") + _quoted(text))
     )
     if integer:
-        failure = failure.when(number != number.round(0)).then(pl.lit("not a whole number: ") + _quoted(text))
-        return number.cast(pl.Int64, strict=False), failure.otherwise(None)
-    return number, failure.otherwise(None)
+        return number.cast(pl.Int64, strict=False), invalid | (number != number.round(0)), message
+    return number, invalid, message
 
 
-def _parse_date_text(text: pl.Expr, date_order: str) -> tuple[pl.Expr, pl.Expr]:
+def _date_from_text(text: pl.Expr, date_order: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     slash_format = "%m/%d/%Y" if date_order == "MDY" else "%d/%m/%Y"
     label = "M/D/YYYY" if date_order == "MDY" else "D/M/YYYY"
-    iso = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    slash = text.str.strptime(pl.Date, slash_format, strict=False)
-    value = pl.when(text.str.contains(_ISO_DATE)).then(iso).when(text.str.contains(_SLASH_DATE)).then(slash)
-    failure = _fail(value.is_null(), pl.lit(f"not a date in YYYY-MM-DD or {label}: ") + _quoted(text))
-    return value, failure
+    value = pl.coalesce(
+        text.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        text.str.strptime(pl.Datetime, "%Y-%m-%d %H:%M:%S", strict=False).dt.date(),  # Excel date cells
+        text.str.strptime(pl.Date, slash_format, strict=False),
+    )
+    invalid = value.is_null() | (value.dt.year() < 1000)  # chrono reads '1/5/19' as year 19
+    return value, invalid, pl.lit(f"not a date in YYYY-MM-DD or {label}: ") + _quoted(text)
 
 
-def _parse_time_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    padded = pl.when(text.str.len_chars() == 5).then(text + pl.lit(":00")).otherwise(text)
-    padded = pl.when(text.str.contains(r"^\d:")).then(pl.lit("0") + padded).otherwise(padded)
-    value = pl.when(text.str.contains(_CLOCK)).then(padded.str.strptime(pl.Time, "%H:%M:%S", strict=False))
-    return value, _fail(value.is_null(), pl.lit("not a time in HH:MM: ") + _quoted(text))
+def _time_from_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    value = pl.coalesce(
+        text.str.strptime(pl.Time, "%H:%M", strict=False), text.str.strptime(pl.Time, "%H:%M:%S", strict=False)
+    )
+    return value, value.is_null(), pl.lit("not a time in HH:MM: ") + _quoted(text)
 
 
-def _from_text(name: str, kind: str, date_order: str) -> tuple[pl.Expr, pl.Expr]:
+def _from_text(name: str, kind: str, date_order: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     text = pl.col(name).str.strip_chars()
     if kind == STRING:
-        return text, pl.lit(None, dtype=pl.String)
+        return text, pl.lit(False), pl.lit("invalid text")
     if kind in (FLOAT, INT):
-        return _parse_number_text(text, integer=kind == INT)
+        return _number_from_text(text, integer=kind == INT)
     if kind == DATE:
-        return _parse_date_text(text, date_order)
-    return _parse_time_text(text)
+        return _date_from_text(text, date_order)
+    return _time_from_text(text)
 
 
-def _from_typed(name: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+def _from_typed(name: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     col = pl.col(name)
-    none = pl.lit(None, dtype=pl.String)
     if kind == STRING:
-        return col.cast(pl.String), none
+        return col.cast(pl.String), pl.lit(False), pl.lit("invalid text")
     if kind in (FLOAT, INT) and dtype.is_numeric():
         as_float = col.cast(pl.Float64)
         if kind == FLOAT:
-            return as_float, _fail(as_float.is_nan() | as_float.is_infinite(), "not a finite number")
+            return as_float, ~as_float.is_finite(), pl.lit("not a finite number: ") + _quoted(col)
         whole = as_float == as_float.round(0)
-        message = pl.lit("not a whole number: ") + col.cast(pl.String)
-        return col.cast(pl.Int64, strict=False), _fail(~whole, message)
+        return col.cast(pl.Int64, strict=False), ~whole, pl.lit("not a whole number: ") + _quoted(col)
     if kind == DATE and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
-        return col.cast(pl.Date), none
+        return col.cast(pl.Date), pl.lit(False), pl.lit("invalid date")
     if kind == TIME and dtype == pl.Time:
-        return col, none
+        return col, pl.lit(False), pl.lit("invalid time")
     if kind == TIME and isinstance(dtype, pl.Datetime):
-        return col.dt.time(), none
+        return col.dt.time(), pl.lit(False), pl.lit("invalid time")
     raise UnsupportedColumnType(f"column {name!r} is stored as {dtype}, expected {kind}")
 
 
@@ -205,19 +203,24 @@ def parse_rules(schema: pl.Schema, date_order: str = "MDY") -> dict[str, ParseRu
     for name, kind in COLUMN_TYPES.items():
         dtype = schema[name]
         if dtype == pl.String:
-            value, failure = _from_text(name, kind, date_order)
+            value, invalid, message = _from_text(name, kind, date_order)
             text = pl.col(name).str.strip_chars()
-            failure = (
-                pl.when(text.is_null() | (text == ""))
+            empty = text.is_null() | (text == "")
+            undecodable = text.str.contains("\ufffd", literal=True)
+            invalid = empty | undecodable | invalid
+            message = (
+                pl.when(empty)
                 .then(pl.lit("empty value"))
-                .when(text.str.contains("\ufffd", literal=True))
+                .when(undecodable)
                 .then(pl.lit("bytes that are not valid UTF-8 (save the file as UTF-8)"))
-                .otherwise(failure)
+                .otherwise(message)
             )
         else:
-            value, failure = _from_typed(name, kind, dtype)
-            failure = pl.when(pl.col(name).is_null()).then(pl.lit("empty value")).otherwise(failure)
-        rules[name] = ParseRule(value.alias(name), failure, rule=f"parse_{kind}")
+            value, invalid, message = _from_typed(name, kind, dtype)
+            empty = pl.col(name).is_null()
+            invalid = empty | invalid.fill_null(False)
+            message = pl.when(empty).then(pl.lit("empty value")).otherwise(message)
+        rules[name] = ParseRule(value.alias(name), invalid.fill_null(True), message, rule=f"parse_{kind}")
     return rules
 
 

@@ -3,11 +3,9 @@
 import dagster as dg
 
 from .assets.ingest import raw_upload, sales_parquet, validated_sales
-from .partitions import sales_files
 
 ingest_file_job = dg.define_asset_job(
     "ingest_file",
     selection=dg.AssetSelection.assets(raw_upload, validated_sales, sales_parquet),
-    partitions_def=sales_files,
     description="Archive, validate and publish one landed file as validated Parquet.",
 )

@@ -113,28 +113,28 @@ def _canonical_frame(raw: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[s
 
 
 def _parse(frame: pl.DataFrame, name: str, date_order: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed rows that parsed, and one failure row per (row, column) that did not."""
     try:
         rules = parse_rules(frame.schema, date_order)
     except UnsupportedColumnType as exc:
         raise FileProblem(name, str(exc), "Store the column as text or as the expected type.") from None
-    parsed = frame.select(
-        pl.col(ROW),
-        *(rule.value for rule in rules.values()),
-        *(rule.failure.alias(f"__fail_{col}") for col, rule in rules.items()),
+    flags = [f"__invalid_{col}" for col in rules]
+    parsed = frame.with_columns(
+        *(rule.value.alias(f"__value_{col}") for col, rule in rules.items()),
+        *(rule.invalid.alias(flag) for flag, rule in zip(flags, rules.values(), strict=True)),
     )
-    fail_cols = [f"__fail_{col}" for col in rules]
+    bad = parsed.filter(pl.any_horizontal(flags))  # messages are built for these rows only
     failures = pl.concat(
         [
-            parsed.filter(pl.col(f"__fail_{col}").is_not_null()).select(
-                pl.col(ROW),
-                pl.lit(col).alias("column"),
-                pl.lit(rule.rule).alias("rule"),
-                pl.col(f"__fail_{col}").alias("message"),
+            bad.filter(pl.col(flag)).select(
+                pl.col(ROW), pl.lit(col).alias("column"), pl.lit(rule.rule).alias("rule"), rule.message.alias("message")
             )
-            for col, rule in rules.items()
+            for (col, rule), flag in zip(rules.items(), flags, strict=True)
         ]
     )
-    clean = parsed.filter(pl.all_horizontal(pl.col(fail_cols).is_null())).drop(fail_cols)
+    clean = parsed.filter(~pl.any_horizontal(flags)).select(
+        pl.col(ROW), *(pl.col(f"__value_{col}").alias(col) for col in rules)
+    )
     return clean, failures
 
 

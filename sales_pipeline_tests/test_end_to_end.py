@@ -4,6 +4,7 @@ read back from S3 and from the Dagster webserver's GraphQL API (what the UI show
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -87,8 +88,6 @@ def dev_stack(tmp_path_factory):
 
 
 def manifest(s3, partition_key: str) -> dict | None:
-    import json
-
     key = landed_file(partition_key).manifest_key
     try:
         return json.loads(s3.get_object(Bucket="sales-pipeline", Key=key)["Body"].read())
@@ -98,14 +97,18 @@ def manifest(s3, partition_key: str) -> dict | None:
         return None
 
 
-def ui_counts(ui: str, partition_key: str) -> dict | None:
+def graphql(ui: str, query: str, variables: dict) -> dict | None:
+    """The query's data, or None while the webserver or its code location is still starting."""
     try:
-        reply = requests.post(
-            f"{ui}/graphql", json={"query": METADATA_QUERY, "variables": {"partition": partition_key}}, timeout=10
-        )
-    except requests.ConnectionError:
+        reply = requests.post(f"{ui}/graphql", json={"query": query, "variables": variables}, timeout=10)
+        return reply.json().get("data") if reply.ok else None
+    except (requests.RequestException, ValueError):
         return None
-    events = reply.json()["data"]["assetOrError"].get("assetMaterializations") or []
+
+
+def ui_counts(ui: str, partition_key: str) -> dict | None:
+    data = graphql(ui, METADATA_QUERY, {"partition": partition_key})
+    events = ((data or {}).get("assetOrError") or {}).get("assetMaterializations") or []
     if not events:
         return None
     entries = {e["label"]: e.get("intValue") for e in events[-1]["metadataEntries"]}
@@ -113,9 +116,8 @@ def ui_counts(ui: str, partition_key: str) -> dict | None:
 
 
 def finished_run(ui: str, run_id: str) -> dict | None:
-    reply = requests.post(f"{ui}/graphql", json={"query": RUN_QUERY, "variables": {"id": run_id}}, timeout=10)
-    run = reply.json()["data"]["runOrError"]
-    return run if run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} else None
+    run = (graphql(ui, RUN_QUERY, {"id": run_id}) or {}).get("runOrError") or {}
+    return run if run.get("status") in {"SUCCESS", "FAILURE", "CANCELED"} else None
 
 
 def test_make_dev_sample_lands_as_parquet_with_counts_in_the_ui(dev_stack) -> None:
