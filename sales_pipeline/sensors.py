@@ -9,7 +9,11 @@ land in the same second cannot be skipped.
 Run key = landing key + ETag + LastModified. With key + ETag alone, Dagster (which never reuses a
 run key) would silently ignore a re-drop of an older version (A -> B -> A), leaving B current.
 An identical re-drop (same ETag as the archived current version) is a logged no-op and is cleared
-from landing.
+from landing. Known corner: identical content re-dropped within the same wall-clock second as the
+original upload, after it was archived and before the next tick, has the version the cursor still
+holds as requested; it then waits in landing (no run, no data effect) until it changes or is removed.
+Runs take seconds, so this needs a sub-second archive; checking the archive for every pending object
+on every tick would make large backlogs slow instead.
 """
 
 import json
