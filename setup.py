@@ -26,6 +26,8 @@ setup(
         "boto3==1.44.5",
         "moto[server]==5.2.5",  # the embedded local S3 (loopback only)
         "requests==2.34.2",
+        "duckdb==2.0.0",  # embedded analytics store
+        "pyarrow==26.0.1",  # frame exchange between polars and duckdb
     ],
     extras_require={
         "dev": ["pytest==9.2.0", "pytest-timeout==2.4.0", "ruff==0.17.6", "xlwt==1.3.0"],

@@ -1,4 +1,4 @@
-"""`sales-pipeline`: validate and generate files, run the embedded S3, drop files into landing."""
+"""`sales-pipeline`: validate and generate files, run the demo or the embedded S3, drop files into landing."""
 
 from __future__ import annotations
 
@@ -94,6 +94,32 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import DemoFailed, run_demo
+
+    paths = [Path(f) for f in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"ERROR no such file: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    try:
+        result = run_demo(paths, Settings.from_env())
+    except DemoFailed as error:
+        print(f"ERROR demo failed: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{len(result['files'])} file(s) -> {result['engine']}: {result['rows_loaded']} rows loaded, "
+          f"{result['rows_rejected']} rejected")  # fmt: skip
+    print(f"revenue {result['total_revenue']:,.2f}  gross income {result['gross_income']:,.2f}")
+    for branch, revenue in result["by_branch"].items():
+        print(f"  branch {branch}: {revenue:,.2f}")
+    for line, revenue in result["by_product_line"].items():
+        print(f"  {line}: {revenue:,.2f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sales-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     s3 = sub.add_parser("local-s3", help="run the embedded S3 (moto) on 127.0.0.1 in the foreground")
     s3.add_argument("--port", type=int, default=LOCAL_S3_PORT)
     s3.set_defaults(func=cmd_local_s3)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline in-process on embedded defaults and print KPIs")
+    demo.add_argument("files", nargs="*", help="files to drop into landing (default: a generated 1,000-row sample)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(func=cmd_demo)
 
     upload = sub.add_parser("upload", help="put a local file into the landing prefix")
     upload.add_argument("file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ def free_port() -> int:
 def local_s3(port: int | None = None) -> Iterator[str]:
     """Run an S3 endpoint on 127.0.0.1 for the duration of the block; yields its URL."""
     port = port or free_port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

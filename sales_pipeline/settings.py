@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 LOCAL_S3_PORT = 9555
@@ -47,6 +48,14 @@ class Settings:
     date_order: str = "MDY"
     sensor_interval_seconds: int = 30
     default_datasource: str = "sales"
+    state_dir: str = ".state"
+    summary_cron: str = "0 2 * * *"
+    freshness_hours: float = 26.0
+    alert_revenue_drop_pct: float = 50.0
+
+    @property
+    def duckdb_path(self) -> str:
+        return str(Path(self.state_dir).expanduser().resolve() / "analytics.duckdb")
 
     @property
     def uses_local_s3(self) -> bool:
@@ -73,4 +82,8 @@ class Settings:
             date_order=date_order,
             sensor_interval_seconds=int(_number(env, "SALES_SENSOR_INTERVAL_SECONDS", 30)),
             default_datasource=env.get("SALES_DEFAULT_DATASOURCE", cls.default_datasource),
+            state_dir=env.get("SALES_STATE_DIR", cls.state_dir),
+            summary_cron=env.get("SALES_SUMMARY_CRON", cls.summary_cron),
+            freshness_hours=_number(env, "SALES_FRESHNESS_HOURS", cls.freshness_hours),
+            alert_revenue_drop_pct=_number(env, "SALES_ALERT_REVENUE_DROP_PCT", cls.alert_revenue_drop_pct),
         )

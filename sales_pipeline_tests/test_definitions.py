@@ -7,6 +7,7 @@ import pytest
 
 from sales_pipeline.definitions import build_definitions, defs
 from sales_pipeline.settings import LOCAL_S3_ENDPOINT, Settings, SettingsError
+from sales_pipeline.summaries import SUMMARY_NAMES
 
 
 def test_definitions_load_with_embedded_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,16 +19,29 @@ def test_definitions_load_with_embedded_defaults(monkeypatch: pytest.MonkeyPatch
         "raw_upload",
         "validated_sales",
         "sales_parquet",
+        "analytics_ingestion",
+        *SUMMARY_NAMES,
+        "alerts",
     }
     assert repo.get_sensor_def("landing_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     lake = loaded.resources["lake"]
     assert lake.s3.endpoint_url == LOCAL_S3_ENDPOINT and lake.bucket == "sales-pipeline"
 
 
-def test_check_specs_are_attached_to_validated_sales() -> None:
+def test_checks_are_attached_where_they_belong() -> None:
     repo = build_definitions(Settings()).get_repository_def()
-    checks = {key.name for key in repo.asset_graph.asset_check_keys}
-    assert checks == {"rejection_rate", "rows_reconcile"}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in repo.asset_graph.asset_check_keys}
+    assert {("validated_sales", "rejection_rate"), ("validated_sales", "rows_reconcile")} <= checks
+    assert ("analytics_ingestion", "store_reconcile") in checks
+    for name in SUMMARY_NAMES:
+        assert {(name, "matches_base"), (name, "freshness_check")} <= checks
+    assert ("alerts", "freshness_check") in checks
+
+
+def test_writers_to_the_store_share_one_pool() -> None:
+    repo = build_definitions(Settings()).get_repository_def()
+    for name in ["analytics_ingestion", *SUMMARY_NAMES, "alerts"]:
+        assert repo.assets_defs_by_key[dg.AssetKey(name)].op.pool == "analytics"
 
 
 def test_remote_s3_reads_credentials_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,13 @@ query($partition: String!) {
       runId metadataEntries { label ... on IntMetadataEntry { intValue } } } }
   }
 }"""
+SUMMARY_QUERY = """
+query($name: String!) {
+  assetOrError(assetKey: {path: [$name]}) {
+    ... on Asset { assetMaterializations(limit: 1) {
+      runId metadataEntries { label ... on IntMetadataEntry { intValue } } } }
+  }
+}"""
 RUN_QUERY = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }"""
 
 
@@ -127,12 +134,28 @@ def test_make_dev_sample_lands_as_parquet_with_counts_in_the_ui(dev_stack) -> No
     assert s3.list_objects_v2(Bucket="sales-pipeline", Prefix="landing/")["KeyCount"] == 0
     counts = wait_for(lambda: ui_counts(dev_stack["ui"], "sales/sample_sales.csv"), 60, "UI metadata", log)
     assert (counts["rows_in"], counts["valid_rows"], counts["rejected_rows"]) == (1000, 1000, 0)
-    run = requests.post(
-        f"{dev_stack['ui']}/graphql", json={"query": RUN_QUERY, "variables": {"id": counts["run_id"]}}, timeout=10
-    )
-    run = run.json()["data"]["runOrError"]
+    run = wait_for(lambda: finished_run(dev_stack["ui"], counts["run_id"]), 120, "the run to finish", log)
     assert run["status"] == "SUCCESS"
     assert {"key": "dagster/partition", "value": "sales/sample_sales.csv"} in run["tags"]
+
+
+def summary_rows(ui: str, name: str) -> int | None:
+    data = graphql(ui, SUMMARY_QUERY, {"name": name})
+    events = ((data or {}).get("assetOrError") or {}).get("assetMaterializations") or []
+    entries = {e["label"]: e.get("intValue") for e in events[0]["metadataEntries"]} if events else {}
+    return entries.get("rows")
+
+
+def test_summaries_refresh_automatically_after_new_data(dev_stack) -> None:
+    # The sample covers 90 days and 3 branches; automation rebuilds the summaries after its load.
+    rows = wait_for(
+        lambda: summary_rows(dev_stack["ui"], "branch_comparison"), 180, "automated summaries", dev_stack["log"]
+    )
+    assert rows == 3
+    assert (
+        wait_for(lambda: summary_rows(dev_stack["ui"], "daily_profitability"), 60, "profitability", dev_stack["log"])
+        == 90
+    )
 
 
 def test_dropped_file_is_picked_up_by_the_running_sensor(dev_stack) -> None:

@@ -9,14 +9,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 BIN="${VENV:-$ROOT/.venv}/bin"
-STATE="${SALES_STATE_DIR:-$ROOT/.state}"
+export SALES_STATE_DIR="${SALES_STATE_DIR:-$ROOT/.state}"
+STATE="$SALES_STATE_DIR"
 S3_PORT="${SALES_S3_PORT:-9555}"
 UI_PORT="${DAGSTER_PORT:-3000}"
 export SALES_S3_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
 export SALES_SENSOR_INTERVAL_SECONDS="${SALES_SENSOR_INTERVAL_SECONDS:-10}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$STATE/dagster_home}"
 mkdir -p "$DAGSTER_HOME" "$STATE/logs" "$STATE/sample"
-[[ -f "$DAGSTER_HOME/dagster.yaml" ]] || printf 'telemetry:\n  enabled: false\n' >"$DAGSTER_HOME/dagster.yaml"
+# SQLite instance; pools serialize writers of the analytics store (DuckDB allows one writer).
+[[ -f "$DAGSTER_HOME/dagster.yaml" ]] ||
+  printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' >"$DAGSTER_HOME/dagster.yaml"
 
 "$BIN/sales-pipeline" local-s3 --port "$S3_PORT" >"$STATE/logs/local-s3.log" 2>&1 &
 S3_PID=$!

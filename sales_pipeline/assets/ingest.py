@@ -192,8 +192,12 @@ def sales_parquet(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Mate
         "file_id": landed.file_id,
         "source": {"etag": pointer["etag"], "sha256": pointer["sha256"], "raw_key": pointer["raw_key"]},
         "rows": valid.height,
+        "rejected_rows": lake.parquet_rows(landed.quarantine_key) if lake.head(landed.quarantine_key) else 0,
+        "landed_at": pointer["last_modified"],
         "total": round(float(valid["total"].sum()), 4) if valid.height else 0.0,
         "days": days,
+        # Days whose contents this version changed: its own, and those the previous version had.
+        "affected_days": sorted(set(days) | set(previous["days"])),
         "written_at": datetime.now(UTC).isoformat(),
     }
     lake.write_json(landed.manifest_key, manifest)

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from ..settings import LOCAL_S3_CREDENTIALS, Settings
+from .analytics import AnalyticsStore, DuckDBStore
 from .contract import ContractSettings
 from .lake import SalesLake
 
@@ -46,4 +47,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         max_rejection_rate=settings.max_rejection_rate,
         date_order=settings.date_order,
     )
-    return {"lake": lake, "contract": contract}
+    return {"lake": lake, "contract": contract, "store": build_store(settings, lake)}
+
+
+def build_store(settings: Settings, lake: SalesLake) -> AnalyticsStore:
+    """The embedded DuckDB store (Druid is selected by configuration once it lands)."""
+    return DuckDBStore(path=settings.duckdb_path, lake=lake)
