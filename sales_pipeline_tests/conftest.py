@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sales_pipeline.assets.analytics import analytics_ingestion
 from sales_pipeline.assets.ingest import raw_upload, sales_parquet, validated_sales
 from sales_pipeline.local_s3 import local_s3
 from sales_pipeline.partitions import sales_files
@@ -20,7 +21,7 @@ from sales_pipeline.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = REPO.parent / "shared" / "data" / "supermarket_sales.csv"
-INGEST_ASSETS = [raw_upload, validated_sales, sales_parquet]
+INGEST_ASSETS = [raw_upload, validated_sales, sales_parquet, analytics_ingestion]
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +31,14 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    return replace(Settings(), bucket=f"test-{uuid.uuid4().hex[:12]}", s3_endpoint_url=s3_endpoint)
+    return replace(
+        Settings(),
+        bucket=f"test-{uuid.uuid4().hex[:12]}",
+        s3_endpoint_url=s3_endpoint,
+        state_dir=str(tmp_path / "state"),
+    )
 
 
 @pytest.fixture
@@ -45,6 +51,11 @@ def resources(settings: Settings) -> dict:
 @pytest.fixture
 def lake(resources: dict) -> SalesLake:
     return resources["lake"]
+
+
+@pytest.fixture
+def store(resources: dict):
+    return resources["store"]
 
 
 @pytest.fixture
