@@ -62,7 +62,7 @@ def test_whole_chain_publishes_day_partitioned_parquet(lake, resources, instance
     meta = materialization_metadata(result, "validated_sales")
     assert (meta["rows_in"], meta["valid_rows"], meta["rejected_rows"]) == (200, 200, 0)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"rejection_rate": True, "rows_reconcile": True}
+    assert checks == {"rejection_rate": True, "rows_reconcile": True, "store_reconcile": True}
 
 
 def test_bad_rows_are_quarantined_with_reasons(lake, resources, instance) -> None:
