@@ -1,5 +1,6 @@
 """When summaries refresh: after new data lands (declarative automation) and on a schedule."""
 
+import warnings
 from datetime import timedelta
 
 import dagster as dg
@@ -49,8 +50,15 @@ def summaries_schedule(cron: str) -> dg.ScheduleDefinition:
 
 
 def freshness(summary_assets: list[dg.AssetsDefinition], hours: float) -> tuple[list, dg.SensorDefinition]:
-    checks = dg.build_last_update_freshness_checks(assets=summary_assets, lower_bound_delta=timedelta(hours=hours))
-    sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=checks, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=300
-    )
+    """WARN-level checks that a summary was rebuilt within ``hours``, and the sensor running them.
+
+    Dagster 1.13 marks these builders superseded by FreshnessPolicy, whose evaluation cannot be
+    exercised through public APIs in tests; they stay (and their warning is silenced) until it can.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Function `build_")
+        checks = dg.build_last_update_freshness_checks(assets=summary_assets, lower_bound_delta=timedelta(hours=hours))
+        sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=300
+        )
     return list(checks), sensor
