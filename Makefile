@@ -27,8 +27,8 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
-bench: install  ## validate-stage benchmark (QUICK=1 for a short run)
-	$(BIN)/python -m benchmarks.validate_stage $(if $(QUICK),--quick,)
+bench: install  ## benchmarks -> benchmarks/results/ (QUICK=1: under 5 minutes)
+	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf .state $(VENV) *.egg-info

@@ -30,7 +30,8 @@ setup(
         "pyarrow==26.0.1",  # frame exchange between polars and duckdb
     ],
     extras_require={
-        "dev": ["pytest==9.2.0", "pytest-timeout==2.4.0", "ruff==0.17.6", "xlwt==1.3.0"],
+        # pandas: the pandas + pandera reference in benchmarks/ (dagster-pandera pins pandas<3)
+        "dev": ["pytest==9.2.0", "pytest-timeout==2.4.0", "ruff==0.17.6", "xlwt==1.3.0", "pandas==2.3.3"],
     },
     entry_points={"console_scripts": ["sales-pipeline=sales_pipeline.cli:main"]},
 )

@@ -1,111 +1,143 @@
-"""Validate stage (read + validate + write Parquet) vs the raw Polars floor, same file, same run.
+"""Validate stage (read + validate + write Parquet) against its references, in one run.
 
-Each measurement runs in its own process so peak RSS (ru_maxrss) belongs to that step alone.
-Results: benchmarks/results/validate_stage-<timestamp>.{json,md}.
-
-    python -m benchmarks.validate_stage [--rows N] [--quick]
+Each measured step runs in its own process (best of N), so peak RSS (ru_maxrss) is that step's
+alone. Steps:
+- ours_<fmt>: sales_pipeline.validation.validate_file + writing valid rows and quarantine
+- floor_<fmt>: the same file to Parquet with raw Polars, no parsing or checks
+- pandas_csv: pandas read_csv + pandera (pandas) with the same rules + to_parquet
+- contract / polars_rules: validation alone on an already typed frame (pandera.polars vs
+  hand-written expressions)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+import polars as pl
+
+from . import references
 
 
-def _ours(source: str, out_dir: str) -> dict:
+def _ours(source: Path, out: Path) -> dict:
     from sales_pipeline.validation import validate_file
 
-    outcome = validate_file(Path(source), source)
-    outcome.valid.write_parquet(Path(out_dir) / "valid.parquet")
-    outcome.quarantine.write_parquet(Path(out_dir) / "quarantine.parquet")
+    outcome = validate_file(source, str(source))
+    outcome.valid.write_parquet(out)
+    outcome.quarantine.write_parquet(out.with_suffix(".quarantine.parquet"))
     return {"valid_rows": outcome.valid.height, "rejected_rows": outcome.rejected_rows}
 
 
-def _floor(source: str, out_dir: str) -> dict:
-    import polars as pl
-
-    pl.scan_csv(source, infer_schema=False).sink_parquet(Path(out_dir) / "floor.parquet")
+def _floor(source: Path, out: Path) -> dict:
+    if source.suffix == ".csv":
+        return references.floor(source, out)
+    if source.suffix == ".parquet":
+        pl.scan_parquet(source).sink_parquet(out)
+    else:
+        pl.read_excel(source).write_parquet(out)
     return {}
 
 
-STEPS = {"ours": _ours, "floor": _floor}
+def _validation_alone(source: Path, out: Path) -> dict:
+    """Time pandera.polars and the hand-written rules on the same typed frame (in this process)."""
+    from sales_pipeline import validation
+
+    raw = pl.read_parquet(source)
+    frame, _ = validation._canonical_frame(raw, "bench")  # noqa: SLF001 - same code path, timed in parts
+    typed, _ = validation._parse(frame, "bench", "MDY")  # noqa: SLF001
+    timings = {}
+    for name, run in {
+        "contract": lambda: validation._contract_failures(typed, "bench"),  # noqa: SLF001
+        "polars_rules": lambda: references.polars_rules(typed),
+    }.items():
+        started = time.perf_counter()
+        run()
+        timings[f"{name}_seconds"] = time.perf_counter() - started
+    return timings
+
+
+STEPS = {"ours": _ours, "floor": _floor, "pandas": references.pandas_pandera, "alone": _validation_alone}
 
 
 def child(step: str, source: str) -> None:
     with tempfile.TemporaryDirectory() as out_dir:
         started = time.perf_counter()
-        extra = STEPS[step](source, out_dir)
+        extra = STEPS[step](Path(source), Path(out_dir) / "out.parquet")
         seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_mib, **extra}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}
+        )
+    )
 
 
 def measure(step: str, source: Path, repeats: int) -> dict:
     runs = []
     for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.validate_stage", "--child", step, str(source)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        runs.append(json.loads(out.stdout))
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.validate_stage", step, str(source)], capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(f"{step} on {source.name} failed:\n{done.stderr[-2000:]}")
+        runs.append(json.loads(done.stdout))
     best = min(runs, key=lambda r: r["seconds"])
     return {**best, "runs": [round(r["seconds"], 3) for r in runs]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--defects", type=float, default=0.01)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="200k rows, 2 repeats")
-    parser.add_argument("--child", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
-    rows, repeats = (200_000, 2) if args.quick else (args.rows, args.repeats)
-
+def run(rows: int, xlsx_rows: int, defects: float, repeats: int, workdir: Path) -> dict:
+    """All validate-stage figures for generated files of ``rows`` rows (xlsx: ``xlsx_rows``)."""
     from sales_pipeline.generate import generate_sales, with_defects, write_sales_file
 
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "bench.csv"
-        write_sales_file(with_defects(generate_sales(rows, seed=42), args.defects), source, "csv")
-        size_mb = source.stat().st_size / 1e6
-        results = {step: measure(step, source, repeats) for step in ("floor", "ours")}
-    ours, floor = results["ours"], results["floor"]
-    report = {
-        "benchmark": "validate_stage",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "input": {"rows": rows, "csv_mb": round(size_mb, 1), "defect_rate": args.defects, "repeats": repeats},
-        "results": results,
-        "rows_per_s": round(rows / ours["seconds"]),
-        "mb_per_s": round(size_mb / ours["seconds"], 1),
-        "ratio_to_floor": round(ours["seconds"] / floor["seconds"], 2),
-    }
-    RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"validate_stage-{report['at'].replace(':', '')}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    table = (
-        "| step | best s | runs | peak RSS MiB |\n|---|---|---|---|\n"
-        + "".join(f"| {k} | {v['seconds']:.2f} | {v['runs']} | {v['peak_rss_mib']:.0f} |\n" for k, v in results.items())
-        + f"\n{rows:,} rows, {size_mb:.0f} MB CSV: {report['rows_per_s']:,} rows/s, {report['mb_per_s']} MB/s, "
-        f"ratio to floor {report['ratio_to_floor']}x\n"
+    frame = with_defects(generate_sales(rows, seed=42), defects)
+    files = {"csv": workdir / "bench.csv", "parquet": workdir / "bench.parquet", "xlsx": workdir / "bench.xlsx"}
+    write_sales_file(frame, files["csv"], "csv")
+    write_sales_file(frame, files["parquet"], "parquet")
+    write_sales_file(frame.head(xlsx_rows), files["xlsx"], "xlsx")
+    results = {}
+    for fmt, path in files.items():
+        n = xlsx_rows if fmt == "xlsx" else rows
+        entry = {"rows": n, "mb": round(path.stat().st_size / 1e6, 1)}
+        entry["ours"] = measure("ours", path, repeats)
+        entry["floor"] = measure("floor", path, repeats)
+        entry["ratio_to_floor"] = round(entry["ours"]["seconds"] / entry["floor"]["seconds"], 2)
+        entry["rows_per_s"] = round(n / entry["ours"]["seconds"])
+        entry["mb_per_s"] = round(entry["mb"] / entry["ours"]["seconds"], 1)
+        if fmt == "csv":
+            entry["pandas"] = measure("pandas", path, 1 if rows > 1_000_000 else repeats)
+            entry["speedup_vs_pandas"] = round(entry["pandas"]["seconds"] / entry["ours"]["seconds"], 2)
+            assert entry["pandas"]["valid_rows"] == entry["ours"]["valid_rows"], "references must apply the same rules"
+        results[fmt] = entry
+    results["validation_alone"] = measure("alone", files["parquet"], repeats)
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| input | rows | MB | ours s | floor s | ours/floor | pandas s | pandas/ours | rows/s | MB/s "
+        "| peak RSS MiB (ours) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for fmt in ("csv", "parquet", "xlsx"):
+        e = results[fmt]
+        pandas = f"{e['pandas']['seconds']:.2f}" if "pandas" in e else "-"
+        speedup = e.get("speedup_vs_pandas", "-")
+        lines.append(
+            f"| {fmt} | {e['rows']:,} | {e['mb']} | {e['ours']['seconds']:.2f} | {e['floor']['seconds']:.2f} | "
+            f"{e['ratio_to_floor']} | {pandas} | {speedup} | {e['rows_per_s']:,} | {e['mb_per_s']} | "
+            f"{e['ours']['peak_rss_mib']:.0f} |"
+        )
+    alone = results["validation_alone"]
+    lines.append(
+        f"\nValidation alone ({results['parquet']['rows']:,} typed rows): pandera.polars contract "
+        f"{alone['contract_seconds']:.2f} s, hand-written Polars rules {alone['polars_rules_seconds']:.2f} s."
     )
-    stem.with_suffix(".md").write_text(table)
-    print(table)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    child(sys.argv[1], sys.argv[2])
