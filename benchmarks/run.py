@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from . import validate_stage
+from . import sensor_tick, store_queries, validate_stage
 
 RESULTS = Path(__file__).parent / "results"
 PACKAGES = ["polars", "pandera", "pandas", "duckdb", "dagster", "moto"]
@@ -45,17 +45,27 @@ def main() -> None:
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="sales-bench-") as tmp:
         stage = validate_stage.run(rows, xlsx_rows, args.defects, repeats, Path(tmp))
+    counts, backlog = ([1_000, 10_000], 1_000) if args.quick else ([10_000, 100_000], 10_000)
+    sensor = sensor_tick.run(counts, waiting=20, backlog=backlog)
+    queries = store_queries.run(rows)
     report = {
         "at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds()),
         "machine": machine(),
         "settings": {"rows": rows, "xlsx_rows": xlsx_rows, "defect_rate": args.defects, "repeats": repeats},
         "validate_stage": stage,
+        "sensor_tick": sensor,
+        "store_queries": queries,
     }
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / started.strftime("%Y%m%dT%H%M%SZ")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    markdown = f"## Validate stage ({report['at']}, {report['seconds']} s)\n\n{validate_stage.table(stage)}\n"
+    markdown = (
+        f"## Benchmarks ({report['at']}, {report['seconds']} s, {report['machine']['cpus']} cores)\n\n"
+        f"### Validate stage\n\n{validate_stage.table(stage)}\n\n"
+        f"### Landing sensor tick\n\n{sensor_tick.table(sensor)}\n\n"
+        f"### Store queries\n\n{store_queries.table(queries)}\n"
+    )
     stem.with_suffix(".md").write_text(markdown)
     print(markdown)
     print(f"results: {stem}.json")

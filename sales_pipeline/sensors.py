@@ -47,7 +47,13 @@ def version_of(obj: LandingObject) -> str:
     return f"{obj.etag}@{obj.last_modified.isoformat()}"
 
 
-def _is_identical_redrop(lake: SalesLake, partition_key: str, obj: LandingObject) -> bool:
+def _is_identical_redrop(
+    context: dg.SensorEvaluationContext, lake: SalesLake, partition_key: str, obj: LandingObject
+) -> bool:
+    # A key without a partition was never processed, so it cannot be a re-drop: skip the S3 read
+    # (an instance lookup is much cheaper; this keeps a large backlog's first tick fast).
+    if not context.instance.has_dynamic_partition(sales_files.name, partition_key):
+        return False
     pointer = lake.read_json(lake.landed(partition_key).raw_pointer_key)
     return pointer is not None and pointer["etag"] == obj.etag
 
@@ -68,7 +74,7 @@ def evaluate_landing(context: dg.SensorEvaluationContext, lake: SalesLake) -> dg
         if old.requested.get(obj.key) == version:
             new.requested[obj.key] = version  # run already requested, not archived yet
             continue
-        if _is_identical_redrop(lake, partition_key, obj):
+        if _is_identical_redrop(context, lake, partition_key, obj):
             lake.delete_if_unchanged(obj.key, obj.etag)
             context.log.info(
                 f"{lake.uri(obj.key)} is identical to the archived current version (ETag {obj.etag}); "
