@@ -47,12 +47,12 @@ def _validation_alone(source: Path, out: Path) -> dict:
     """Time pandera.polars and the hand-written rules on the same typed frame (in this process)."""
     from sales_pipeline import validation
 
-    raw = pl.read_parquet(source)
-    frame, _ = validation._canonical_frame(raw, "bench")  # noqa: SLF001 - same code path, timed in parts
-    typed, _ = validation._parse(frame, "bench", "MDY")  # noqa: SLF001
+    raw = pl.read_parquet(source)  # private helpers: the same code path, timed in parts
+    frame, _ = validation._canonical_frame(raw, "bench")
+    typed, _ = validation._parse(frame, "bench", "MDY")
     timings = {}
     for name, run in {
-        "contract": lambda: validation._contract_failures(typed, "bench"),  # noqa: SLF001
+        "contract": lambda: validation._contract_failures(typed, "bench"),
         "polars_rules": lambda: references.polars_rules(typed),
     }.items():
         started = time.perf_counter()

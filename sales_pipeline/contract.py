@@ -1,7 +1,7 @@
 """The canonical sales contract.
 
 Two layers:
-1. Parsing (``parse_expressions``): each incoming column is turned into its canonical type by an
+1. Parsing (``parse_rules``): each incoming column is turned into its canonical type by an
    explicit rule. A value that does not fit the rule becomes a row-level failure with a reason;
    nothing is guessed (no currency stripping, no swapping day and month, no 2-digit years).
 2. Validation (``SalesContract``): a pandera.polars model with ranges, allowed sets, the invoice

@@ -17,6 +17,7 @@ import dagster as dg
 from .definitions import build_definitions
 from .generate import generate_sales, write_sales_file
 from .local_s3 import local_s3
+from .partitions import sales_files
 from .resources.analytics import table_name
 from .sensors import evaluate_landing
 from .settings import Settings
@@ -41,7 +42,7 @@ def _ingest(defs: dg.Definitions, instance: dg.DagsterInstance, lake: Any) -> li
     with dg.build_sensor_context(instance=instance, resources={"lake": lake}) as context:
         tick = evaluate_landing(context, lake)
     keys = [request.partition_key for request in tick.run_requests]
-    instance.add_dynamic_partitions("sales_files", keys)
+    instance.add_dynamic_partitions(sales_files.name, keys)
     job = defs.resolve_job_def("ingest_file")
     for key in keys:
         result = job.execute_in_process(partition_key=key, instance=instance, run_config=QUIET, raise_on_error=False)

@@ -73,6 +73,15 @@ FROM {base} GROUP BY {day}, payment, customer_type, gender""",
 SUMMARY_NAMES = [s.name for s in SUMMARIES]
 
 
+ALERT_SCHEMA = {
+    "__time": pl.Datetime("us"),
+    "rule": pl.String,
+    "branch": pl.String,
+    "detail": pl.String,
+    "value": pl.Float64,
+}
+
+
 @dataclass(frozen=True)
 class AlertRules:
     """Documented in README 'Alerts'. Defaults are overridable through settings."""
@@ -116,7 +125,7 @@ def revenue_drop_alerts(daily_by_branch: pl.DataFrame, rules: AlertRules) -> pl.
 def stale_branch_alerts(daily_by_branch: pl.DataFrame, rules: AlertRules) -> pl.DataFrame:
     """Branches whose last sale is more than stale_days before the newest sale in the data."""
     if daily_by_branch.is_empty():
-        return _empty_alerts()
+        return pl.DataFrame(schema=ALERT_SCHEMA)
     newest = daily_by_branch["__time"].max()
     last = daily_by_branch.group_by("branch").agg(pl.col("__time").max().alias("last_day"))
     gap = (pl.lit(newest) - pl.col("last_day")).dt.total_days()
@@ -141,23 +150,10 @@ def rejection_alerts(file_stats: pl.DataFrame, rules: AlertRules) -> pl.DataFram
     )
 
 
-def _empty_alerts() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "__time": pl.Datetime("us"),
-            "rule": pl.String,
-            "branch": pl.String,
-            "detail": pl.String,
-            "value": pl.Float64,
-        }
-    )
-
-
 def build_alerts(daily_by_branch: pl.DataFrame, file_stats: pl.DataFrame, rules: AlertRules) -> pl.DataFrame:
     parts = [
         revenue_drop_alerts(daily_by_branch, rules),
         stale_branch_alerts(daily_by_branch, rules),
         rejection_alerts(file_stats, rules),
     ]
-    schema = _empty_alerts().schema
-    return pl.concat([_empty_alerts(), *(p.cast(schema) for p in parts)]).sort("__time", "rule")
+    return pl.concat([pl.DataFrame(schema=ALERT_SCHEMA), *(p.cast(ALERT_SCHEMA) for p in parts)]).sort("__time", "rule")

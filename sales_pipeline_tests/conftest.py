@@ -86,8 +86,7 @@ def ingest(partition_key: str, resources: dict, instance: dg.DagsterInstance, **
 
 
 def list_keys(lake: SalesLake, prefix: str) -> list[str]:
-    pages = lake.client().get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=prefix)
-    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+    return sorted(item["Key"] for item in lake.list_objects(prefix))
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:

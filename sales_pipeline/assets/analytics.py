@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from ..contract import CENT
 from ..layout import validated_prefix
 from ..metadata import markdown_table, preview
 from ..partitions import sales_files
@@ -24,18 +25,11 @@ POOL = "analytics"
 GROUP = "analytics"
 STORE_RECONCILE = "store_reconcile"
 SUMMARY_RECONCILE = "matches_base"
-CENT = 0.01
 
 
 def day_objects(lake: SalesLake, datasource: str, days: list[str]) -> list[str]:
     """Every validated object of these days, from every file."""
-    client = lake.client()
-    keys = []
-    for day in days:
-        prefix = f"{validated_prefix(datasource)}date={day}/"
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=prefix):
-            keys.extend(item["Key"] for item in page.get("Contents", []))
-    return keys
+    return [item["Key"] for day in days for item in lake.list_objects(f"{validated_prefix(datasource)}date={day}/")]
 
 
 def store_day_totals(store: AnalyticsStore, datasource: str, days: list[str]) -> tuple[int, float]:
@@ -50,7 +44,8 @@ def store_day_totals(store: AnalyticsStore, datasource: str, days: list[str]) ->
 
 
 def _store_reconcile(lake: SalesLake, keys: list[str], rows: int, total: float) -> dg.AssetCheckResult:
-    expected = [lake.read_parquet(key).select(pl.len(), pl.col("total").sum()).row(0) for key in keys]
+    # Independent of the load: only the footer and the total column of each object are read.
+    expected = [lake.scan_parquet(key).select(pl.len(), pl.col("total").sum()).collect().row(0) for key in keys]
     expected_rows = sum(r for r, _ in expected)
     expected_total = sum(t for _, t in expected)
     passed = rows == expected_rows and abs(total - expected_total) <= CENT
@@ -72,7 +67,7 @@ def _store_reconcile(lake: SalesLake, keys: list[str], rows: int, total: float) 
     group_name=GROUP,
     deps=[sales_parquet],
     pool=POOL,
-    kinds={"duckdb", "druid"},
+    kinds={"duckdb"},
     check_specs=[
         dg.AssetCheckSpec(
             STORE_RECONCILE,
@@ -90,7 +85,7 @@ def analytics_ingestion(
     manifest = lake.read_json(landed.manifest_key)
     if manifest is None:
         raise dg.Failure(f"No manifest for {context.partition_key!r}: materialize sales_parquet first.")
-    days = manifest.get("affected_days", sorted(manifest["days"]))
+    days = manifest["affected_days"]
     keys = day_objects(lake, landed.datasource, days)
     result = store.replace_days(landed.datasource, days, keys)
     rows, total = store_day_totals(store, landed.datasource, days)
@@ -147,13 +142,14 @@ def build_summary_asset(summary: Summary, base: str, automation: dg.AutomationCo
     )
     def _summary(store: AnalyticsStore) -> dg.MaterializeResult:
         started = time.perf_counter()
-        rows = store.replace_table(summary.name, summary.render(table_name(base)))
+        sql = summary.render(table_name(base))
+        rows = store.replace_table(summary.name, sql)
         sample = store.query(f"SELECT * FROM {table_name(summary.name)} ORDER BY __time DESC LIMIT 10")
         return dg.MaterializeResult(
             metadata={
                 "engine": store.engine,
                 "rows": rows,
-                "sql": dg.MetadataValue.md(f"```sql\n{summary.render(table_name(base))}\n```"),
+                "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
                 "preview": preview(sample),
                 "seconds": round(time.perf_counter() - started, 3),
             },
@@ -164,20 +160,18 @@ def build_summary_asset(summary: Summary, base: str, automation: dg.AutomationCo
 
 
 def _file_stats(lake: SalesLake, datasource: str) -> pl.DataFrame:
-    client = lake.client()
     stats = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=f"manifests/{datasource}/"):
-        for item in page.get("Contents", []):
-            manifest = lake.read_json(item["Key"]) or {}
-            landed_at = datetime.fromisoformat(manifest.get("landed_at", item["LastModified"].isoformat()))
-            stats.append(
-                {
-                    "__time": landed_at.astimezone(UTC).replace(tzinfo=None),
-                    "file": manifest.get("partition_key", item["Key"]),
-                    "rows": manifest.get("rows", 0) + manifest.get("rejected_rows", 0),
-                    "rejected_rows": manifest.get("rejected_rows", 0),
-                }
-            )
+    for item in lake.list_objects(f"manifests/{datasource}/"):
+        manifest = lake.read_json(item["Key"]) or {}
+        landed_at = datetime.fromisoformat(manifest.get("landed_at", item["LastModified"].isoformat()))
+        stats.append(
+            {
+                "__time": landed_at.astimezone(UTC).replace(tzinfo=None),
+                "file": manifest.get("partition_key", item["Key"]),
+                "rows": manifest.get("rows", 0) + manifest.get("rejected_rows", 0),
+                "rejected_rows": manifest.get("rejected_rows", 0),
+            }
+        )
     schema = {"__time": pl.Datetime("us"), "file": pl.String, "rows": pl.Int64, "rejected_rows": pl.Int64}
     return pl.DataFrame(stats, schema=schema)
 

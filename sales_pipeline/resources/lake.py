@@ -84,12 +84,15 @@ class SalesLake(dg.ConfigurableResource):
                 raise
             client.create_bucket(Bucket=self.bucket)
 
-    def list_landing(self) -> Iterator[LandingObject]:
-        """Every object under the landing prefix, 1,000 per request."""
-        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.landing_prefix)
+    def list_objects(self, prefix: str) -> Iterator[dict[str, Any]]:
+        """Every object under a prefix (list_objects_v2 entries), 1,000 per request."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         for page in pages:
-            for item in page.get("Contents", []):
-                yield LandingObject(item["Key"], clean_etag(item["ETag"]), item["Size"], item["LastModified"])
+            yield from page.get("Contents", [])
+
+    def list_landing(self) -> Iterator[LandingObject]:
+        for item in self.list_objects(self.landing_prefix):
+            yield LandingObject(item["Key"], clean_etag(item["ETag"]), item["Size"], item["LastModified"])
 
     def head(self, key: str) -> dict[str, Any] | None:
         try:
@@ -155,7 +158,9 @@ class SalesLake(dg.ConfigurableResource):
     def read_parquet(self, key: str) -> pl.DataFrame:
         return pl.read_parquet(self.uri(key), storage_options=self.storage_options())
 
+    def scan_parquet(self, key: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.uri(key), storage_options=self.storage_options())
+
     def parquet_rows(self, key: str) -> int:
         """Row count from the Parquet footer, without reading the data pages."""
-        scan = pl.scan_parquet(self.uri(key), storage_options=self.storage_options())
-        return int(scan.select(pl.len()).collect().item())
+        return int(self.scan_parquet(key).select(pl.len()).collect().item())
