@@ -161,13 +161,12 @@ def build_summary_asset(summary: Summary, base: str, automation: dg.AutomationCo
 
 def _file_stats(lake: SalesLake, datasource: str) -> pl.DataFrame:
     stats = []
-    for item in lake.list_objects(f"manifests/{datasource}/"):
-        manifest = lake.read_json(item["Key"]) or {}
-        landed_at = datetime.fromisoformat(manifest.get("landed_at", item["LastModified"].isoformat()))
+    for manifest in lake.manifests(datasource):
+        landed_at = datetime.fromisoformat(manifest.get("landed_at", manifest["manifest_modified"].isoformat()))
         stats.append(
             {
                 "__time": landed_at.astimezone(UTC).replace(tzinfo=None),
-                "file": manifest.get("partition_key", item["Key"]),
+                "file": manifest["partition_key"],
                 "rows": manifest.get("rows", 0) + manifest.get("rejected_rows", 0),
                 "rejected_rows": manifest.get("rejected_rows", 0),
             }

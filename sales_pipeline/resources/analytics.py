@@ -28,6 +28,7 @@ from .lake import SalesLake
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 TIME = "__time"
+LOCK_WAIT_SECONDS = 10.0  # a reader waits this long for a writer's lock (loads take seconds)
 # Base datasource columns: __time, every canonical column but date/time, and the file that sent the row.
 BASE_SCHEMA = {
     TIME: pl.Datetime("us"),
@@ -62,6 +63,15 @@ def to_base_rows(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def without_decimals(frame: pl.DataFrame) -> pl.DataFrame:
+    """DuckDB sums integers into HUGEINT (a decimal here); Druid answers LONG/DOUBLE. Match Druid."""
+    return frame.with_columns(
+        pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal)
+    )
+
+
 def day_bounds(days: Sequence[str]) -> list[tuple[datetime, datetime]]:
     starts = sorted(datetime.combine(date.fromisoformat(d), datetime.min.time()) for d in days)
     return [(start, start + timedelta(days=1)) for start in starts]
@@ -73,6 +83,11 @@ class AnalyticsStore(dg.ConfigurableResource, ABC):
     @property
     @abstractmethod
     def engine(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the store is (URL or file), for messages that tell people what was tried."""
 
     @abstractmethod
     def replace_days(self, datasource: str, days: Sequence[str], object_keys: Sequence[str]) -> LoadResult:
@@ -110,11 +125,23 @@ class DuckDBStore(AnalyticsStore):
     def engine(self) -> str:
         return "duckdb"
 
+    @property
+    def location(self) -> str:
+        return f"duckdb:{self.path}"
+
     def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the file; while another process holds the write lock, retry for up to LOCK_WAIT_SECONDS."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if read_only and not Path(self.path).exists():
-            return duckdb.connect(self.path)  # creates the empty file once
-        return duckdb.connect(self.path, read_only=read_only)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                if read_only and not Path(self.path).exists():
+                    return duckdb.connect(self.path)  # creates the empty file once
+                return duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise StoreError(f"DuckDB file {self.path} is not available: {error}") from error
+                time.sleep(0.05)
 
     def _ensure_base(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.register("empty_base", pl.DataFrame(schema=BASE_SCHEMA))
@@ -143,7 +170,7 @@ class DuckDBStore(AnalyticsStore):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         with self._connect(read_only=True) as con:
-            return pl.from_arrow(con.sql(sql, params=list(params)).to_arrow_table())
+            return without_decimals(pl.from_arrow(con.sql(sql, params=list(params)).to_arrow_table()))
 
     def replace_table(self, name: str, select_sql: str, params: Sequence[Any] = ()) -> int:
         table = table_name(name)

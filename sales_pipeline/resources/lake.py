@@ -90,6 +90,13 @@ class SalesLake(dg.ConfigurableResource):
         for page in pages:
             yield from page.get("Contents", [])
 
+    def manifests(self, datasource: str) -> Iterator[dict[str, Any]]:
+        """The manifest of every published file of a datasource (one GET each), with its object time."""
+        for item in self.list_objects(f"manifests/{datasource}/"):
+            manifest = self.read_json(item["Key"])
+            if manifest is not None:
+                yield {"partition_key": item["Key"], **manifest, "manifest_modified": item["LastModified"]}
+
     def list_landing(self) -> Iterator[LandingObject]:
         for item in self.list_objects(self.landing_prefix):
             yield LandingObject(item["Key"], clean_etag(item["ETag"]), item["Size"], item["LastModified"])

@@ -1,0 +1,34 @@
+"""Entry point: `streamlit run sales_pipeline/dashboard/app.py` (what `make dev` starts).
+
+Access check, then the navigation; the shared filters live in the sidebar of the analytics pages
+(filters.py) and in the URL, so a view can be shared as a link.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from sales_pipeline.dashboard import views
+
+PAGES = Path(__file__).parent / "screens"  # not "pages/": that name switches on the older multipage mode
+
+st.set_page_config(page_title="Sales dashboard", page_icon="📈", layout="wide")
+views.require_password()
+navigation = st.navigation(
+    {
+        "Sales": [
+            st.Page(PAGES / "overview.py", title="Overview", icon="📊", url_path="overview", default=True),
+            st.Page(PAGES / "sales.py", title="Sales", icon="🧾", url_path="sales"),
+            st.Page(PAGES / "products.py", title="Products", icon="🛒", url_path="products"),
+            st.Page(PAGES / "branches.py", title="Branches", icon="🏬", url_path="branches"),
+            st.Page(PAGES / "profitability.py", title="Profitability", icon="💰", url_path="profitability"),
+            st.Page(PAGES / "alerts.py", title="Alerts", icon="🚨", url_path="alerts"),
+        ],
+        "Data": [
+            st.Page(PAGES / "data_status.py", title="Data status", icon="🩺", url_path="data-status"),
+            st.Page(PAGES / "upload.py", title="Upload", icon="⬆️", url_path="upload"),
+        ],
+    }
+)
+views.shared_filters(navigation.title)
+navigation.run()

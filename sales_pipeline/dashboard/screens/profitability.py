@@ -1,0 +1,53 @@
+"""Profitability: revenue vs cost of goods vs gross income, and the margin over time."""
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from sales_pipeline.dashboard import formatting, queries, views
+
+st.title("Profitability")
+options = views.require_data()
+filters = views.filters()
+views.period_caption(filters)
+
+totals = views.query(queries.totals, filters)
+margin = 100 * totals["gross_income"] / totals["revenue"] if totals["revenue"] else None
+cards = st.columns(4)
+cards[0].metric("Revenue", views.format_value(totals["revenue"], "money"), border=True)
+cards[1].metric("Cost of goods sold", views.format_value(totals["cogs"], "money"), border=True)
+cards[2].metric("Gross income", views.format_value(totals["gross_income"], "money"), border=True)
+cards[3].metric("Gross margin", formatting.percent(margin, 2), border=True)
+
+daily = views.query(queries.daily, filters)
+left, right = st.columns(2)
+with left:
+    st.subheader("Revenue, cost of goods and gross income per day")
+    long = daily.unpivot(["revenue", "cogs", "gross_income"], index="day", variable_name="measure").with_columns(
+        pl.col("measure").replace({"revenue": "Revenue", "cogs": "Cost of goods", "gross_income": "Gross income"})
+    )
+    views.chart(
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("day:T", title="Day"),
+            y=alt.Y("value:Q", axis=views.money_axis("Amount")),
+            color=alt.Color("measure:N", title="Measure"),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("value:Q", title="Amount", format=",.2f"),
+            ],
+        )
+    )
+with right:
+    st.subheader("Gross margin per day")
+    views.chart(
+        alt.Chart(daily)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title="Day"),
+            y=alt.Y("margin_pct:Q", title="Gross margin (%)", scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("day:T", title="Day"), alt.Tooltip("margin_pct:Q", title="Margin (%)", format=".2f")],
+        )
+    )
