@@ -28,10 +28,19 @@ setup(
         "requests==2.34.2",
         "duckdb==2.0.0",  # embedded analytics store
         "pyarrow==26.0.1",  # frame exchange between polars and duckdb
+        "streamlit==1.67.0",  # the dashboard (bind="query-params" / persist_state need >= 1.67)
+        "altair==6.3.0",  # dashboard charts (accepts Polars frames)
     ],
     extras_require={
         # pandas: the pandas + pandera reference in benchmarks/ (dagster-pandera pins pandas<3)
-        "dev": ["pytest==9.2.0", "pytest-timeout==2.4.0", "ruff==0.17.6", "xlwt==1.3.0", "pandas==2.3.3"],
+        "dev": [
+            "pytest==9.2.0",
+            "pytest-timeout==2.4.0",
+            "ruff==0.17.6",
+            "xlwt==1.3.0",
+            "pandas==2.3.3",
+            "playwright==1.65.2",  # browser check with Debian's chromium (never `playwright install`)
+        ],
     },
     entry_points={"console_scripts": ["sales-pipeline=sales_pipeline.cli:main"]},
 )

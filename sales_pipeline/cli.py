@@ -1,9 +1,11 @@
-"""`sales-pipeline`: validate and generate files, run the demo or the embedded S3, drop files into landing."""
+"""`sales-pipeline`: validate, generate and upload files; run the demo, the embedded S3 or the dashboard."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import signal
 import sys
 import threading
@@ -120,6 +122,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_command(host: str, port: int, max_file_mb: float) -> list[str]:
+    """`streamlit run` for the dashboard, headless, bound to host, uploads capped at the file limit."""
+    app = Path(__file__).parent / "dashboard" / "app.py"
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.headless", "true", "--server.address", host, "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.maxUploadSize", str(max(1, math.ceil(max_file_mb))),
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    command = dashboard_command(args.host, args.port, settings.max_file_bytes / 2**20)
+    os.execv(command[0], command)  # replaces this process: signals reach Streamlit directly
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sales-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("files", nargs="*", help="files to drop into landing (default: a generated 1,000-row sample)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=cmd_demo)
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="serve the Streamlit dashboard (reads the analytics store; settings from SALES_* env vars)",
+    )
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.set_defaults(func=cmd_dashboard)
 
     upload = sub.add_parser("upload", help="put a local file into the landing prefix")
     upload.add_argument("file")

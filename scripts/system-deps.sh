@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the project needs on a new machine: python3-venv (make's venv) and
-# postgresql (the PostgreSQL suite). Installs only what is missing; needs root for apt-get.
+# Debian packages the project needs on a new machine: python3-venv (make's venv), postgresql
+# (the PostgreSQL suite) and chromium (the dashboard's browser check, driven by Playwright).
+# Installs only what is missing; needs root for apt-get.
 set -euo pipefail
 
 missing=()
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -ne 0 ]]; then

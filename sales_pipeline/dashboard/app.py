@@ -12,21 +12,21 @@ from sales_pipeline.dashboard import views
 
 PAGES = Path(__file__).parent / "screens"  # not "pages/": that name switches on the older multipage mode
 
-st.set_page_config(page_title="Sales dashboard", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Sales dashboard", page_icon=":material/monitoring:", layout="wide")
 views.require_password()
 navigation = st.navigation(
     {
         "Sales": [
-            st.Page(PAGES / "overview.py", title="Overview", icon="📊", url_path="overview", default=True),
-            st.Page(PAGES / "sales.py", title="Sales", icon="🧾", url_path="sales"),
-            st.Page(PAGES / "products.py", title="Products", icon="🛒", url_path="products"),
-            st.Page(PAGES / "branches.py", title="Branches", icon="🏬", url_path="branches"),
-            st.Page(PAGES / "profitability.py", title="Profitability", icon="💰", url_path="profitability"),
-            st.Page(PAGES / "alerts.py", title="Alerts", icon="🚨", url_path="alerts"),
+            st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page(PAGES / "sales.py", title="Sales", icon=":material/receipt_long:", url_path="sales"),
+            st.Page(PAGES / "products.py", title="Products", icon=":material/shopping_cart:", url_path="products"),
+            st.Page(PAGES / "branches.py", title="Branches", icon=":material/store:", url_path="branches"),
+            st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:", url_path="profitability"),
+            st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
         ],
         "Data": [
-            st.Page(PAGES / "data_status.py", title="Data status", icon="🩺", url_path="data-status"),
-            st.Page(PAGES / "upload.py", title="Upload", icon="⬆️", url_path="upload"),
+            st.Page(PAGES / "data_status.py", title="Data status", icon=":material/monitor_heart:", url_path="data-status"),
+            st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
         ],
     }
 )

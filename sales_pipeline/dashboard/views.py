@@ -57,7 +57,7 @@ def query(function: Callable[..., Any], filters: queries.Filters | None = None, 
     except Exception as error:  # any engine error: the page cannot continue, say what was tried
         st.error(
             f"**Analytics store unreachable** ({current.store.engine} at `{current.store.location}`): {error}",
-            icon="🚫",
+            icon=":material/error:",
         )
         st.stop()
 
@@ -80,7 +80,7 @@ def explain_no_data() -> None:
         f"- the **Upload** page of this dashboard;\n"
         f"- `sales-pipeline upload FILE --datasource {pipeline.default_datasource}`;\n"
         f"- put the file under `{landing}` with any S3 client.",
-        icon="📭",
+        icon=":material/inbox:",
     )
 
 
@@ -130,9 +130,14 @@ def format_value(value: float | None, kind: str) -> str:
 
 
 def kpi_cards(kpis: pl.DataFrame) -> None:
-    for column, row in zip(st.columns(kpis.height), kpis.iter_rows(named=True), strict=True):
-        label, kind = KPI_LABELS[row["kpi"]]
-        column.metric(label, format_value(row["value"], kind), formatting.change(row["change_pct"]), border=True)
+    """Money KPIs on a row of their own (full amounts need the width), then the counts and rating."""
+    rows = kpis.iter_rows(named=True)
+    money = [row for row in rows if KPI_LABELS[row["kpi"]][1] == "money"]
+    others = [row for row in kpis.iter_rows(named=True) if row not in money]
+    for group in (money, others):
+        for column, row in zip(st.columns(len(group)), group, strict=True):
+            label, kind = KPI_LABELS[row["kpi"]]
+            column.metric(label, format_value(row["value"], kind), formatting.change(row["change_pct"]), border=True)
 
 
 def money_axis(title: str) -> alt.Axis:

@@ -35,7 +35,7 @@ st.caption(f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}; file alerts ar
 for column, (rule, (title, explanation)) in zip(st.columns(len(EXPLANATIONS)), EXPLANATIONS.items(), strict=True):
     column.metric(title, int((found["rule"] == rule).sum()), help=explanation, border=True)
 if found.is_empty():
-    st.success("No alerts in this period.", icon="✅")
+    st.success("No alerts in this period.", icon=":material/check_circle:")
 else:
     views.table(
         found.rename({"__time": "day"}),

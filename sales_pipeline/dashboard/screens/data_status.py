@@ -47,7 +47,7 @@ st.subheader("Ingestion runs")
 try:
     succeeded, failed = recent_runs(current.settings.dagster_url)
 except DagsterUnavailable as error:
-    st.warning(f"Run history unavailable: {error}", icon="⚠️")
+    st.warning(f"Run history unavailable: {error}", icon=":material/warning:")
 else:
     if succeeded:
         last = succeeded[0]
@@ -58,7 +58,7 @@ else:
     else:
         st.markdown("No successful `ingest_file` run yet.")
     if failed:
-        st.error(f"{len(failed)} recent ingestion run(s) failed; open them for the message:", icon="🚫")
+        st.error(f"{len(failed)} recent ingestion run(s) failed; open them for the message:", icon=":material/error:")
         views.table(
             pl.DataFrame(
                 [

@@ -14,7 +14,14 @@ from sales_pipeline.layout import skip_reason
 from sales_pipeline.readers import FileProblem
 from sales_pipeline.validation import validate_file
 
-ICONS = {"waiting": "⏳", "queued": "🕒", "running": "🔄", "done": "✅", "failed": "❌", "skipped": "⏭️"}
+ICONS = {
+    "waiting": ":material/hourglass_empty:",
+    "queued": ":material/schedule:",
+    "running": ":material/sync:",
+    "done": ":green[:material/check_circle:]",
+    "failed": ":red[:material/cancel:]",
+    "skipped": ":material/skip_next:",
+}
 current = views.app()
 pipeline = current.settings.pipeline
 limit_mb = math.ceil(pipeline.max_file_bytes / 2**20)
@@ -52,7 +59,7 @@ def checked(file) -> dict:
 
 def show_report(report: dict) -> None:
     if report["file_error"]:
-        st.error(report["file_error"], icon="🚫")
+        st.error(report["file_error"], icon=":material/error:")
         return
     cards = st.columns(3)
     cards[0].metric("Rows", f"{report['rows']:,}", border=True)
@@ -61,7 +68,7 @@ def show_report(report: dict) -> None:
     if report["ignored_columns"]:
         st.caption(f"Ignored columns: {', '.join(report['ignored_columns'])}")
     if report["failures"]:
-        st.warning("Rejected rows will be quarantined with these reasons; valid rows are loaded.", icon="⚠️")
+        st.warning("Rejected rows will be quarantined with these reasons; valid rows are loaded.", icon=":material/warning:")
         failures = pl.DataFrame(report["failures"]).with_columns(
             pl.col("example_rows").list.eval(pl.element().cast(pl.String)).list.join(", ")
         )
@@ -70,7 +77,7 @@ def show_report(report: dict) -> None:
             count="Rows", column="Column", rule="Rule", example_rows="Example rows", example="Example message",
         )  # fmt: skip
     else:
-        st.success("Every row passes the contract.", icon="✅")
+        st.success("Every row passes the contract.", icon=":material/check_circle:")
 
 
 def send(result: dict) -> None:
@@ -104,7 +111,7 @@ def show_progress(upload: dict) -> bool:
     try:
         runs = current.dagster.runs(partition_key=key, created_after=upload["sent_at"] - 5, limit=1)
     except DagsterUnavailable as error:
-        st.warning(f"Progress unavailable: {error}", icon="⚠️")
+        st.warning(f"Progress unavailable: {error}", icon=":material/warning:")
         return False
     run = runs[0] if runs else None
     for column, (stage, state) in zip(st.columns(len(STAGES)), status.stage_states(run).items(), strict=True):
