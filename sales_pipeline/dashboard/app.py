@@ -18,15 +18,15 @@ navigation = st.navigation(
     {
         "Sales": [
             st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-            st.Page(PAGES / "sales.py", title="Sales", icon=":material/receipt_long:", url_path="sales"),
-            st.Page(PAGES / "products.py", title="Products", icon=":material/shopping_cart:", url_path="products"),
-            st.Page(PAGES / "branches.py", title="Branches", icon=":material/store:", url_path="branches"),
-            st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:", url_path="profitability"),
-            st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
+            st.Page(PAGES / "sales.py", title="Sales", icon=":material/receipt_long:"),
+            st.Page(PAGES / "products.py", title="Products", icon=":material/shopping_cart:"),
+            st.Page(PAGES / "branches.py", title="Branches", icon=":material/store:"),
+            st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:"),
+            st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:"),
         ],
         "Data": [
-            st.Page(PAGES / "data_status.py", title="Data status", icon=":material/monitor_heart:", url_path="data-status"),
-            st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+            st.Page(PAGES / "data_status.py", title="Data status", icon=":material/monitor_heart:"),
+            st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
         ],
     }
 )

@@ -20,7 +20,12 @@ from .queries import FILTER_COLUMNS, Filters
 DEFAULT_DAYS = 28  # four whole weeks: the previous period then has the same weekdays
 DATES_KEY = "dates"
 URL_KEYS = {"branches": "branch", "product_lines": "product_line", "payments": "payment", "customer_types": "customer"}
-LABELS = {"branches": "Branch", "product_lines": "Product line", "payments": "Payment", "customer_types": "Customer type"}
+LABELS = {
+    "branches": "Branch",
+    "product_lines": "Product line",
+    "payments": "Payment",
+    "customer_types": "Customer type",
+}
 
 
 def default_filters(options: Mapping[str, Any]) -> Filters:

@@ -38,7 +38,7 @@ PAGES = {
     "branches": "Branches",
     "profitability": "Profitability",
     "alerts": "Alerts",
-    "data-status": "Data status",
+    "data_status": "Data status",
     "upload": "Upload a sales file",
 }
 SHOTS = Path(os.environ.get("SALES_SCREENSHOTS_DIR", REPO / "artifacts" / "screenshots"))

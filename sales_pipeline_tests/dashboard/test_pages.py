@@ -130,7 +130,7 @@ def test_sql_in_url_filter_values_is_dropped_and_named(loaded_env, rows) -> None
 def test_sales_page_charts_match_polars(loaded_env, rows) -> None:
     at = open_page("sales")
     now = selected(rows, default_period(rows))
-    by_title = {spec["encoding"]["x"].get("title") or spec["encoding"]["y"].get("title"): data for spec, data in charts(at)}
+    by_title = {spec["encoding"]["x"].get("title") or spec["encoding"]["y"]["title"]: data for spec, data in charts(at)}
     assert by_title["Day"]["transactions"].sum() == now.height
     hours = by_title["Hour of day"].sort("hour")
     expected = now.group_by(pl.col("time").dt.hour()).agg(pl.col("total").sum()).sort("time")

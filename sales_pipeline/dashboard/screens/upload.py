@@ -22,6 +22,7 @@ ICONS = {
     "failed": ":red[:material/cancel:]",
     "skipped": ":material/skip_next:",
 }
+WARNING = ":material/warning:"
 current = views.app()
 pipeline = current.settings.pipeline
 limit_mb = math.ceil(pipeline.max_file_bytes / 2**20)
@@ -68,7 +69,7 @@ def show_report(report: dict) -> None:
     if report["ignored_columns"]:
         st.caption(f"Ignored columns: {', '.join(report['ignored_columns'])}")
     if report["failures"]:
-        st.warning("Rejected rows will be quarantined with these reasons; valid rows are loaded.", icon=":material/warning:")
+        st.warning("Rejected rows are quarantined with these reasons; valid rows are loaded.", icon=WARNING)
         failures = pl.DataFrame(report["failures"]).with_columns(
             pl.col("example_rows").list.eval(pl.element().cast(pl.String)).list.join(", ")
         )
