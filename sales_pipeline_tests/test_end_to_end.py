@@ -16,10 +16,13 @@ import boto3
 import pytest
 import requests
 
+from sales_pipeline.dashboard.dagster_api import STAGES, DagsterApi, DagsterUnavailable, Run
+from sales_pipeline.dashboard.status import progress_summary, stage_states
 from sales_pipeline.layout import landed_file
 from sales_pipeline.local_s3 import free_port
 
 from .conftest import REPO
+from .dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS
 from .samples import defective_csv
 
 METADATA_QUERY = """
@@ -59,13 +62,14 @@ def wait_for(predicate, timeout: float, what: str, log: Path):
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("dev-state")
-    s3_port, ui_port = free_port(), free_port()
+    s3_port, ui_port, dashboard_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "VENV": sys.prefix,
         "SALES_STATE_DIR": str(state),
         "SALES_S3_PORT": str(s3_port),
         "DAGSTER_PORT": str(ui_port),
+        "DASHBOARD_PORT": str(dashboard_port),
         "SALES_SENSOR_INTERVAL_SECONDS": "3",
     }
     env.pop("AWS_ACCESS_KEY_ID", None)
@@ -84,7 +88,13 @@ def dev_stack(tmp_path_factory):
         aws_access_key_id="local", aws_secret_access_key="local",
     )  # fmt: skip
     try:
-        yield {"s3": s3, "ui": f"http://127.0.0.1:{ui_port}", "log": log, "proc": proc}
+        yield {
+            "s3": s3,
+            "ui": f"http://127.0.0.1:{ui_port}",
+            "dashboard": f"http://127.0.0.1:{dashboard_port}",
+            "log": log,
+            "proc": proc,
+        }
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         try:
@@ -167,3 +177,49 @@ def test_dropped_file_is_picked_up_by_the_running_sensor(dev_stack) -> None:
     assert (counts["rows_in"], counts["valid_rows"], counts["rejected_rows"]) == (300, 285, 15)
     quarantine_key = landed_file("sales/dirty week.csv").quarantine_key
     assert s3.head_object(Bucket="sales-pipeline", Key=quarantine_key)["ContentLength"] > 0
+
+
+def newest_run(api: DagsterApi, partition_key: str) -> Run | None:
+    try:
+        runs = api.runs(partition_key=partition_key, limit=1)
+    except DagsterUnavailable:
+        return None
+    return runs[0] if runs and runs[0].status == "SUCCESS" else None
+
+
+def dashboard_up(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/_stcore/health", timeout=5).ok
+    except requests.RequestException:
+        return False
+
+
+def test_dashboard_shows_the_sample_and_its_run(dev_stack) -> None:
+    """What a new user sees after `make dev`: the sample's run, as the Upload page follows it, and
+    the sample's revenue on the dashboard (read in Chromium where it is installed)."""
+    s3, log = dev_stack["s3"], dev_stack["log"]
+    wait_for(lambda: manifest(s3, "sales/sample_sales.csv"), 240, "the sample's manifest", log)
+    api = DagsterApi(dev_stack["ui"])
+    run = wait_for(lambda: newest_run(api, "sales/sample_sales.csv"), 120, "the sample's run via DagsterApi", log)
+    assert stage_states(run) == dict.fromkeys(STAGES, "done")
+    assert "Loaded" in progress_summary(run, 3)
+    wait_for(lambda: dashboard_up(dev_stack["dashboard"]), 60, "the dashboard's health endpoint", log)
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: the dashboard answered, its figures were not read in a browser")
+    from playwright.sync_api import sync_playwright
+
+    # Every file loaded so far (the sample, and the file another test dropped) counts on the page.
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="sales-pipeline", Prefix="manifests/sales/")["Contents"]]
+    published = [json.loads(s3.get_object(Bucket="sales-pipeline", Key=key)["Body"].read()) for key in keys]
+    for m in published:  # each one's run has finished, so its rows are in the store
+        wait_for(lambda m=m: newest_run(api, m["partition_key"]), 120, f"{m['partition_key']}'s run", log)
+    first = min(day for m in published for day in m["days"])
+    last = max(day for m in published for day in m["days"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{dev_stack['dashboard']}/?dates={first}&dates={last}")
+        page.get_by_role("heading", name="Overview", exact=True).wait_for(timeout=60_000)
+        revenue = page.locator('[data-testid="stMetricValue"]').first.inner_text(timeout=60_000)
+        browser.close()
+    assert abs(float(revenue.replace("$", "").replace(",", "")) - sum(m["total"] for m in published)) <= 0.01

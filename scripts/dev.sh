@@ -2,7 +2,8 @@
 # `make dev`: the whole pipeline on one machine with embedded defaults.
 #   1. the embedded S3 (moto) on 127.0.0.1:$SALES_S3_PORT, bucket created
 #   2. a generated 1,000-row sample dropped into landing/sales/
-#   3. `dagster dev` (webserver + daemon) with the landing sensor running
+#   3. the Streamlit dashboard on 127.0.0.1:$DASHBOARD_PORT (default 8501), in the background
+#   4. `dagster dev` (webserver + daemon) with the landing sensor running
 # Ctrl-C stops everything this script started. State lives under $SALES_STATE_DIR (.state/).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ export SALES_STATE_DIR="${SALES_STATE_DIR:-$ROOT/.state}"
 STATE="$SALES_STATE_DIR"
 S3_PORT="${SALES_S3_PORT:-9555}"
 UI_PORT="${DAGSTER_PORT:-3000}"
+DASH_PORT="${DASHBOARD_PORT:-8501}"
 export SALES_S3_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
 export SALES_SENSOR_INTERVAL_SECONDS="${SALES_SENSOR_INTERVAL_SECONDS:-10}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$STATE/dagster_home}"
@@ -23,7 +25,14 @@ mkdir -p "$DAGSTER_HOME" "$STATE/logs" "$STATE/sample"
 
 "$BIN/sales-pipeline" local-s3 --port "$S3_PORT" >"$STATE/logs/local-s3.log" 2>&1 &
 S3_PID=$!
-cleanup() { kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; }
+DASH_PID=""
+stop() { # stop a background child: TERM, then KILL if it is still there after 5 s
+  [[ -n "$1" ]] || return 0
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 10); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 "$1" 2>/dev/null || true
+}
+cleanup() { stop "$DASH_PID"; stop "$S3_PID"; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 for _ in $(seq 1 60); do
@@ -37,9 +46,14 @@ SAMPLE="$STATE/sample/sample_sales.csv"
 "$BIN/sales-pipeline" generate --rows 1000 --seed 2019 --out "$SAMPLE"
 "$BIN/sales-pipeline" upload "$SAMPLE" --datasource sales
 
+export SALES_DAGSTER_URL="http://127.0.0.1:$UI_PORT"
+"$BIN/sales-pipeline" dashboard --port "$DASH_PORT" >"$STATE/logs/dashboard.log" 2>&1 &
+DASH_PID=$!
+
 cat <<MSG
 
   Dagster UI:  http://127.0.0.1:$UI_PORT   (Overview -> Runs: the sample's run starts within ~${SALES_SENSOR_INTERVAL_SECONDS}s)
+  Dashboard:   http://127.0.0.1:$DASH_PORT   (the sample's figures appear once its run has loaded them)
   Local S3:    $SALES_S3_ENDPOINT_URL  bucket ${SALES_BUCKET:-sales-pipeline}  (in memory)
   Drop files:  $BIN/sales-pipeline upload FILE [--datasource NAME]
 
