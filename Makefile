@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export VENV
 
-.PHONY: dev test lint format bench install clean
+.PHONY: dev test lint format bench install clean dashboard screenshots
 
 $(BIN)/.installed: setup.py pyproject.toml
 	scripts/system-deps.sh
@@ -29,6 +29,13 @@ format: install
 
 bench: install  ## benchmarks -> benchmarks/results/ (QUICK=1: under 5 minutes)
 	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,)
+
+dashboard: install  ## only the dashboard, on the store of SALES_STATE_DIR (make dev starts it too)
+	$(BIN)/sales-pipeline dashboard
+
+screenshots: install  ## regenerate docs/screenshots/ (Debian chromium + Playwright, generated data)
+	SALES_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+	  sales_pipeline_tests/dashboard/test_browser.py
 
 clean:
 	rm -rf .state $(VENV) *.egg-info

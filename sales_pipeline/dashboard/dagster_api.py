@@ -46,15 +46,20 @@ class Run:
 
 @dataclass(frozen=True)
 class DagsterApi:
-    url: str  # the webserver's base URL, e.g. http://127.0.0.1:3000
+    url: str  # the webserver's base URL as the dashboard reaches it, e.g. http://127.0.0.1:3000
+    public_url: str = ""  # as people's browsers reach it, for links (default: url)
     timeout: float = 5.0
 
+    @property
+    def _links(self) -> str:
+        return (self.public_url or self.url).rstrip("/")
+
     def run_url(self, run_id: str) -> str:
-        return f"{self.url.rstrip('/')}/runs/{run_id}"
+        return f"{self._links}/runs/{run_id}"
 
     def partition_runs_url(self, partition_key: str) -> str:
         """The UI's run list filtered to one file's partition."""
-        return f"{self.url.rstrip('/')}/runs?q%5B0%5D={quote(f'tag:{PARTITION_TAG}={partition_key}', safe='')}"
+        return f"{self._links}/runs?q%5B0%5D={quote(f'tag:{PARTITION_TAG}={partition_key}', safe='')}"
 
     def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         endpoint = f"{self.url.rstrip('/')}/graphql"

@@ -72,5 +72,6 @@ def progress_summary(run: Run | None, sensor_interval: int) -> str:
     if run.status in {"FAILURE", "CANCELED"}:
         failed = [stage for stage, state in states.items() if state == "failed"]
         where = f" at {failed[0]}" if failed else ""
-        return f"Run {run.status.lower()}{where}: see the message below and the run in the Dagster UI."
+        verb = "failed" if run.status == "FAILURE" else "was canceled"
+        return f"The run {verb}{where}: see the message below and the run in the Dagster UI."
     return f"Run {run.status.lower().replace('_', ' ')}."

@@ -38,7 +38,7 @@ def app() -> App:
     """Built once per server process from the environment (the same settings as the pipeline)."""
     settings = DashboardSettings.from_env()
     built = build_resources(settings.pipeline)
-    return App(settings, built["store"], built["lake"], DagsterApi(settings.dagster_url))
+    return App(settings, built["store"], built["lake"], DagsterApi(settings.dagster_url, settings.dagster_public_url))
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
