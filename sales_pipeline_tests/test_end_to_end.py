@@ -223,3 +223,29 @@ def test_dashboard_shows_the_sample_and_its_run(dev_stack) -> None:
         revenue = page.locator('[data-testid="stMetricValue"]').first.inner_text(timeout=60_000)
         browser.close()
     assert abs(float(revenue.replace("$", "").replace(",", "")) - sum(m["total"] for m in published)) <= 0.01
+
+
+def test_upload_page_sends_a_file_and_follows_its_run_to_the_store(dev_stack, tmp_path) -> None:
+    """The old system's drag-and-drop upload, done right, in a real browser against `make dev`."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: the upload page needs a browser")
+    from playwright.sync_api import sync_playwright
+
+    upload = tmp_path / "browser upload.csv"
+    upload.write_bytes(defective_csv(200, 0.05, seed=21))
+    wait_for(lambda: dashboard_up(dev_stack["dashboard"]), 60, "the dashboard's health endpoint", dev_stack["log"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{dev_stack['dashboard']}/upload")
+        page.locator('input[type="file"]').set_input_files(str(upload))
+        page.get_by_text("Rejected rows are quarantined").wait_for(timeout=60_000)
+        page.locator('[data-testid="stMetricValue"]').nth(2).wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stMetricValue"]').all_inner_texts() == ["200", "190", "10"]
+        page.get_by_role("button", name="Send to landing").click()
+        page.get_by_text("Loaded: the rows are in the analytics store.").wait_for(timeout=240_000)
+        run_link = page.get_by_role("link", name="Open run").get_attribute("href")
+        browser.close()
+    assert run_link.startswith(f"{dev_stack['ui']}/runs/")
+    published = manifest(dev_stack["s3"], "sales/browser upload.csv")
+    assert (published["rows"], published["rejected_rows"]) == (190, 10)
