@@ -39,7 +39,8 @@ if found.is_empty():
 else:
     views.table(
         found.rename({"__time": "day"}),
-        day="Day", rule="Rule", branch="Branch", detail="What happened", value="Value",
+        day=st.column_config.DateColumn("Day", format="YYYY-MM-DD"), rule="Rule", branch="Branch",
+        detail="What happened", value=st.column_config.NumberColumn("Value", format="%.2f"),
     )  # fmt: skip
 with st.expander("What the rules mean", expanded=found.is_empty()):
     for title, explanation in EXPLANATIONS.values():

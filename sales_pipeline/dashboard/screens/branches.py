@@ -19,7 +19,8 @@ views.table(
     money=["revenue", "gross_income", "avg_basket"],
     percent=["margin_pct", "member_share_pct"],
     branch="Branch", city="City", revenue="Revenue", gross_income="Gross income", margin_pct="Margin",
-    transactions="Transactions", units="Units", avg_basket="Avg basket", avg_rating="Avg rating",
+    transactions="Transactions", units="Units", avg_basket="Avg basket",
+    avg_rating=st.column_config.NumberColumn("Avg rating", format="%.2f"),
     member_share_pct="Member share",
 )  # fmt: skip
 

@@ -34,7 +34,7 @@ with right:
         .mark_circle(size=160)
         .encode(
             x=alt.X("avg_rating:Q", title="Average rating (1-10)", scale=alt.Scale(zero=False)),
-            y=alt.Y("margin_pct:Q", title="Gross margin (%)", scale=alt.Scale(zero=False)),
+            y=alt.Y("margin_pct:Q", axis=alt.Axis(title="Gross margin (%)", format=".2f"), scale=alt.Scale(zero=False)),
             color=alt.Color("product_line:N", title="Product line"),
             tooltip=[
                 alt.Tooltip("product_line:N", title="Product line"),
@@ -51,6 +51,7 @@ views.table(
     money=["revenue", "gross_income", "avg_unit_price"],
     percent=["share_pct", "margin_pct"],
     product_line="Product line", revenue="Revenue", share_pct="Share of revenue", gross_income="Gross income",
-    margin_pct="Margin", units="Units", transactions="Transactions", avg_rating="Avg rating",
+    margin_pct="Margin", units="Units", transactions="Transactions",
+    avg_rating=st.column_config.NumberColumn("Avg rating", format="%.2f"),
     avg_unit_price="Avg unit price",
 )  # fmt: skip

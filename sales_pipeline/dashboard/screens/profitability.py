@@ -47,7 +47,7 @@ with right:
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title="Day"),
-            y=alt.Y("margin_pct:Q", title="Gross margin (%)", scale=alt.Scale(zero=False)),
+            y=alt.Y("margin_pct:Q", axis=alt.Axis(title="Gross margin (%)", format=".2f"), scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("day:T", title="Day"), alt.Tooltip("margin_pct:Q", title="Margin (%)", format=".2f")],
         )
     )
