@@ -30,7 +30,7 @@ def _load(store: DuckDBStore, rows: int) -> Filters:
     frame = generate_sales(rows, seed=3).with_columns(
         pl.col("time").str.to_time("%H:%M"), pl.lit("bench").alias("file_id")
     )
-    store.write_table(DATASOURCE, to_base_rows(frame))
+    store.write_table(DATASOURCE, to_base_rows(frame).sort("__time"))  # as replace_days inserts
     for summary in SUMMARIES:
         store.replace_table(summary.name, summary.render(table_name(DATASOURCE)))
     daily = store.query('SELECT __time, branch, revenue FROM "daily_by_branch"')
