@@ -129,7 +129,7 @@ def dashboard_command(host: str, port: int, max_file_mb: float) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.headless", "true", "--server.address", host, "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.maxUploadSize", str(max(1, math.ceil(max_file_mb))),
-        "--client.toolbarMode", "viewer",
+        "--client.toolbarMode", "viewer", "--server.fileWatcherType", "none",
     ]  # fmt: skip
 
 

@@ -106,6 +106,15 @@ def filters() -> queries.Filters:
     return st.session_state[_FILTERS]
 
 
+def analytics_page(title: str) -> queries.Filters:
+    """Title, the no-data check and the current filters of a page that shows sales figures."""
+    st.title(title)
+    require_data()
+    current = filters()
+    period_caption(current)
+    return current
+
+
 def period_caption(current: queries.Filters) -> None:
     before = current.previous()
     st.caption(
@@ -146,6 +155,28 @@ def money_axis(title: str) -> alt.Axis:
 
 def chart(spec: alt.Chart, height: int = 300) -> None:
     st.altair_chart(spec.properties(height=height), width="stretch")
+
+
+def per_day(
+    frame: pl.DataFrame,
+    value: str,
+    axis: alt.Axis,
+    tooltip: str,
+    series: tuple[str, str] | None = None,
+    zero: bool = True,
+    point: bool = False,
+) -> None:
+    """A line of ``value`` per day (one per value of the ``series`` column when given), with tooltips."""
+    tips = [alt.Tooltip("day:T", title="Day"), alt.Tooltip(f"{value}:Q", title=tooltip, format=",.2f")]
+    encoding: dict[str, Any] = {
+        "x": alt.X("day:T", title="Day"),
+        "y": alt.Y(f"{value}:Q", axis=axis, scale=alt.Scale(zero=zero)),
+    }
+    if series:
+        column, label = series
+        encoding["color"] = alt.Color(f"{column}:N", title=label)
+        tips.insert(1, alt.Tooltip(f"{column}:N", title=label))
+    chart(alt.Chart(frame).mark_line(point=point).encode(**encoding, tooltip=tips))
 
 
 def table(frame: pl.DataFrame, money: Sequence[str] = (), percent: Sequence[str] = (), **labels: Any) -> None:

@@ -5,10 +5,7 @@ import streamlit as st
 
 from sales_pipeline.dashboard import queries, views
 
-st.title("Branches")
-options = views.require_data()
-filters = views.filters()
-views.period_caption(filters)
+filters = views.analytics_page("Branches")
 
 compared = views.query(queries.branches, filters)
 views.table(
@@ -43,17 +40,5 @@ with left:
     )
 with right:
     st.subheader("Revenue per day by branch")
-    views.chart(
-        alt.Chart(views.query(queries.branch_daily, filters))
-        .mark_line()
-        .encode(
-            x=alt.X("day:T", title="Day"),
-            y=alt.Y("revenue:Q", axis=views.money_axis("Revenue")),
-            color=alt.Color("branch:N", title="Branch"),
-            tooltip=[
-                alt.Tooltip("day:T", title="Day"),
-                alt.Tooltip("branch:N", title="Branch"),
-                alt.Tooltip("revenue:Q", title="Revenue", format=",.2f"),
-            ],
-        )
-    )
+    by_day = views.query(queries.branch_daily, filters)
+    views.per_day(by_day, "revenue", views.money_axis("Revenue"), "Revenue", series=("branch", "Branch"))

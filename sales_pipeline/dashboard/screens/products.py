@@ -5,10 +5,7 @@ import streamlit as st
 
 from sales_pipeline.dashboard import queries, views
 
-st.title("Products")
-options = views.require_data()
-filters = views.filters()
-views.period_caption(filters)
+filters = views.analytics_page("Products")
 
 lines = views.query(queries.product_lines, filters)
 left, right = st.columns(2)

@@ -6,10 +6,7 @@ import streamlit as st
 
 from sales_pipeline.dashboard import formatting, queries, views
 
-st.title("Profitability")
-options = views.require_data()
-filters = views.filters()
-views.period_caption(filters)
+filters = views.analytics_page("Profitability")
 
 totals = views.query(queries.totals, filters)
 margin = 100 * totals["gross_income"] / totals["revenue"] if totals["revenue"] else None
@@ -26,28 +23,8 @@ with left:
     long = daily.unpivot(["revenue", "cogs", "gross_income"], index="day", variable_name="measure").with_columns(
         pl.col("measure").replace({"revenue": "Revenue", "cogs": "Cost of goods", "gross_income": "Gross income"})
     )
-    views.chart(
-        alt.Chart(long)
-        .mark_line()
-        .encode(
-            x=alt.X("day:T", title="Day"),
-            y=alt.Y("value:Q", axis=views.money_axis("Amount")),
-            color=alt.Color("measure:N", title="Measure"),
-            tooltip=[
-                alt.Tooltip("day:T", title="Day"),
-                alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("value:Q", title="Amount", format=",.2f"),
-            ],
-        )
-    )
+    views.per_day(long, "value", views.money_axis("Amount"), "Amount", series=("measure", "Measure"))
 with right:
     st.subheader("Gross margin per day")
-    views.chart(
-        alt.Chart(daily)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("day:T", title="Day"),
-            y=alt.Y("margin_pct:Q", axis=alt.Axis(title="Gross margin (%)", format=".2f"), scale=alt.Scale(zero=False)),
-            tooltip=[alt.Tooltip("day:T", title="Day"), alt.Tooltip("margin_pct:Q", title="Margin (%)", format=".2f")],
-        )
-    )
+    margin_axis = alt.Axis(title="Gross margin (%)", format=".2f")
+    views.per_day(daily, "margin_pct", margin_axis, "Margin (%)", zero=False, point=True)

@@ -5,10 +5,7 @@ import streamlit as st
 
 from sales_pipeline.dashboard import queries, views
 
-st.title("Sales")
-options = views.require_data()
-filters = views.filters()
-views.period_caption(filters)
+filters = views.analytics_page("Sales")
 
 daily = views.query(queries.daily, filters)
 left, right = st.columns(2)
