@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from . import sensor_tick, store_queries, validate_stage
+from . import landing_latency, sensor_tick, store_queries, validate_stage
 
 RESULTS = Path(__file__).parent / "results"
 PACKAGES = ["polars", "pandera", "pandas", "duckdb", "dagster", "moto"]
@@ -49,6 +49,7 @@ def main() -> None:
     counts, backlog = ([1_000, 10_000], 1_000) if args.quick else ([10_000, 100_000], 10_000)
     sensor = sensor_tick.run(counts, waiting=20, backlog=backlog)
     queries = [store_queries.run(n) for n in ([rows] if args.quick else [rows, args.page_rows])]
+    latency = landing_latency.run(files=5 if args.quick else 20)
     report = {
         "at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds()),
@@ -57,6 +58,7 @@ def main() -> None:
         "validate_stage": stage,
         "sensor_tick": sensor,
         "dashboard_pages": queries,
+        "landing_to_queryable": latency,
     }
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / started.strftime("%Y%m%dT%H%M%SZ")
@@ -65,7 +67,8 @@ def main() -> None:
         f"## Benchmarks ({report['at']}, {report['seconds']} s, {report['machine']['cpus']} cores)\n\n"
         f"### Validate stage\n\n{validate_stage.table(stage)}\n\n"
         f"### Landing sensor tick\n\n{sensor_tick.table(sensor)}\n\n"
-        f"### Dashboard pages (DuckDB, uncached)\n\n{store_queries.table(queries)}\n"
+        f"### Dashboard pages (DuckDB, uncached)\n\n{store_queries.table(queries)}\n\n"
+        f"### Landing to queryable\n\n{landing_latency.table(latency)}\n"
     )
     stem.with_suffix(".md").write_text(markdown)
     print(markdown)

@@ -36,6 +36,7 @@ refresh_summaries_job = dg.define_asset_job(
     "refresh_summaries",
     selection=dg.AssetSelection.groups(SUMMARIES_GROUP),
     description="Rebuild every summary table and the alerts from the base datasource.",
+    executor_def=dg.in_process_executor,  # its steps share the analytics pool (limit 1): serial anyway
 )
 
 
