@@ -43,6 +43,7 @@ def app() -> App:
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _cached(name: str, location: str, datasource: str, filters: queries.Filters | None, extra: tuple) -> Any:
+    """Results keyed by query, store location, datasource and filters (the store object is not hashable)."""
     function = getattr(queries, name)
     args = (app().store, datasource) if filters is None else (app().store, datasource, filters)
     return function(*args, *extra)
