@@ -21,7 +21,7 @@ from pathlib import Path
 import boto3
 from dagster_aws.s3 import S3Resource
 
-from sales_pipeline.generate import HEADERS, generate_sales
+from sales_pipeline.generate import generate_sales, write_sales_file
 from sales_pipeline.layout import landed_file
 from sales_pipeline.local_s3 import free_port
 from sales_pipeline.resources.analytics import DuckDBStore
@@ -31,9 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _csv(rows: int, seed: int) -> bytes:
-    frame = generate_sales(rows, seed=seed)
     buffer = io.BytesIO()
-    frame.with_columns(frame["date"].dt.strftime("%-m/%-d/%Y")).rename(HEADERS).write_csv(buffer)
+    write_sales_file(generate_sales(rows, seed=seed), buffer, "csv")
     return buffer.getvalue()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
@@ -122,7 +123,7 @@ def with_defects(frame: pl.DataFrame, rate: float) -> pl.DataFrame:
     ).drop("__i", "__kind", "__prev")
 
 
-def write_sales_file(frame: pl.DataFrame, out: Path, fmt: str) -> None:
+def write_sales_file(frame: pl.DataFrame, out: Path | BinaryIO, fmt: str) -> None:
     """Write with the supermarket-sales headers; CSV dates as M/D/YYYY like the public data set."""
     if fmt == "csv" and frame.schema["date"] == pl.Date:
         frame = frame.with_columns(pl.col("date").dt.strftime("%-m/%-d/%Y"))

@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from sales_pipeline.generate import HEADERS, generate_sales, with_defects, write_sales_file
+from sales_pipeline.generate import generate_sales, with_defects, write_sales_file
 
 
 def sales_frame(rows: int = 20, seed: int = 1, start: date = date(2019, 1, 1), days: int = 5) -> pl.DataFrame:
@@ -15,10 +15,8 @@ def sales_frame(rows: int = 20, seed: int = 1, start: date = date(2019, 1, 1), d
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    if frame.schema["date"] == pl.Date:
-        frame = frame.with_columns(pl.col("date").dt.strftime("%-m/%-d/%Y"))
     buffer = io.BytesIO()
-    frame.rename(HEADERS).write_csv(buffer)
+    write_sales_file(frame, buffer, "csv")
     return buffer.getvalue()
 
 

@@ -54,7 +54,7 @@ def _time(value: str | None) -> datetime | None:
 
 
 def stage_states(run: Run | None) -> dict[str, str]:
-    """Each stage of ingest_file as waiting / running / done / failed / skipped for one run."""
+    """Each stage of ingest_file as waiting / queued / running / done / failed / skipped for one run."""
     names = {"SUCCESS": "done", "FAILURE": "failed", "IN_PROGRESS": "running", "SKIPPED": "skipped"}
     steps = run.steps if run else {}
     if run and run.status in {"QUEUED", "NOT_STARTED", "STARTING"}:

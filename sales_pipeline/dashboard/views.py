@@ -17,6 +17,7 @@ from ..resources.lake import SalesLake
 from . import formatting, queries
 from .config import DashboardSettings
 from .dagster_api import DagsterApi
+from .filters import sidebar
 
 CACHE_SECONDS = 30  # how stale a figure may be; a load's effect shows up within this
 
@@ -96,8 +97,6 @@ _FILTERS = "current_filters"
 def shared_filters(page: str) -> None:
     """Called by app.py before the page runs: Streamlit keeps the state of widgets rendered by the
     entry point across page switches, so the filters live there (and in the URL)."""
-    from .filters import sidebar  # the sidebar binds the URL; imported here to keep queries Streamlit-free
-
     if page in FILTERED_PAGES and query(queries.has_rows):
         st.session_state[_FILTERS] = sidebar(query(queries.options), FILTERED_PAGES[page])
 
@@ -141,9 +140,9 @@ def format_value(value: float | None, kind: str) -> str:
 
 def kpi_cards(kpis: pl.DataFrame) -> None:
     """Money KPIs on a row of their own (full amounts need the width), then the counts and rating."""
-    rows = kpis.iter_rows(named=True)
+    rows = list(kpis.iter_rows(named=True))
     money = [row for row in rows if KPI_LABELS[row["kpi"]][1] == "money"]
-    others = [row for row in kpis.iter_rows(named=True) if row not in money]
+    others = [row for row in rows if KPI_LABELS[row["kpi"]][1] != "money"]
     for group in (money, others):
         for column, row in zip(st.columns(len(group)), group, strict=True):
             label, kind = KPI_LABELS[row["kpi"]]

@@ -28,7 +28,7 @@ from .lake import SalesLake
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 TIME = "__time"
-LOCK_WAIT_SECONDS = 10.0  # a reader waits this long for a writer's lock (loads take seconds)
+LOCK_WAIT_SECONDS = 10.0  # how long opening the file waits for another process's write lock (loads take seconds)
 # Base datasource columns: __time, every canonical column but date/time, and the file that sent the row.
 BASE_SCHEMA = {
     TIME: pl.Datetime("us"),

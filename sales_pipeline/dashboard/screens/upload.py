@@ -44,6 +44,7 @@ def checked(file) -> dict:
     cached = st.session_state.get("checked")
     if cached and cached["file_id"] == file.file_id:
         return cached
+    discard_checked()
     folder = Path(pipeline.state_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, suffix=Path(file.name).suffix, delete=False) as handle:
@@ -56,6 +57,13 @@ def checked(file) -> dict:
     result = {"file_id": file.file_id, "name": file.name, "path": str(path), "report": report}
     st.session_state["checked"] = result
     return result
+
+
+def discard_checked() -> None:
+    """Remove the temp copy of a file that was checked but not sent (up to the size limit each)."""
+    cached = st.session_state.pop("checked", None)
+    if cached:
+        Path(cached["path"]).unlink(missing_ok=True)
 
 
 def show_report(report: dict) -> None:
@@ -93,12 +101,13 @@ def send(result: dict) -> None:
     except Exception as error:  # S3 refused: name the bucket and keep the file for another try
         st.error(f"Could not put the file into s3://{pipeline.bucket}/{pipeline.landing_prefix}: {error}")
         return
-    path.unlink(missing_ok=True)
-    st.session_state.pop("checked", None)
+    discard_checked()
     st.session_state.setdefault("sent", []).insert(0, {"partition_key": partition_key, "sent_at": time.time()})
 
 
-if uploaded is not None:
+if uploaded is None:
+    discard_checked()
+else:
     result = checked(uploaded)
     show_report(result["report"])
     if not result["report"]["file_error"] and st.button("Send to landing", type="primary"):
