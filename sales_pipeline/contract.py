@@ -5,7 +5,8 @@ Two layers:
    explicit rule. A value that does not fit the rule becomes a row-level failure with a reason;
    nothing is guessed (no currency stripping, no swapping day and month, no 2-digit years).
 2. Validation (``SalesContract``): a pandera.polars model with ranges, allowed sets, the invoice
-   id format, uniqueness within a file and the cross-field arithmetic of the layout.
+   id format and the cross-field arithmetic of the layout. Files are validated in batches, so
+   the one rule that spans the whole file, unique invoice ids, lives in ``uniqueness``.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def _time_from_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def _from_text(name: str, kind: str, date_order: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    text = pl.col(name).str.strip_chars()
+    text = pl.col(name)
     if kind == STRING:
         return text, pl.lit(False), pl.lit("invalid text")
     if kind in (FLOAT, INT):
@@ -194,27 +195,40 @@ def _from_typed(name: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.E
     raise UnsupportedColumnType(f"column {name!r} is stored as {dtype}, expected {kind}")
 
 
-def parse_rules(schema: pl.Schema, date_order: str = "MDY") -> dict[str, ParseRule]:
-    """One rule per canonical column of a frame whose columns already carry canonical names.
+def strip_text(schema: pl.Schema) -> list[pl.Expr]:
+    """Surrounding whitespace off every canonical text column: the step before ``parse_rules``.
 
-    Empty cells and bytes that were not valid UTF-8 fail before the type rule is tried.
+    Materialising the stripped text once is what keeps parsing cheap: each rule reads a column
+    several times (emptiness, the cast, the failure check), and stripping inside every rule
+    repeated that work per use.
+    """
+    return [pl.col(name).str.strip_chars() for name in COLUMN_TYPES if schema[name] == pl.String]
+
+
+def parse_rules(schema: pl.Schema, date_order: str = "MDY", lossy_text: bool = False) -> dict[str, ParseRule]:
+    """One rule per canonical column of a frame whose columns carry canonical names and whose
+    text columns went through ``strip_text``.
+
+    Empty cells fail before the type rule is tried. ``lossy_text`` says the text was decoded with
+    replacement characters (the file was not valid UTF-8): cells holding one then fail too.
     """
     rules = {}
     for name, kind in COLUMN_TYPES.items():
         dtype = schema[name]
         if dtype == pl.String:
             value, invalid, message = _from_text(name, kind, date_order)
-            text = pl.col(name).str.strip_chars()
+            text = pl.col(name)
             empty = text.is_null() | (text == "")
-            undecodable = text.str.contains("\ufffd", literal=True)
-            invalid = empty | undecodable | invalid
-            message = (
-                pl.when(empty)
-                .then(pl.lit("empty value"))
-                .when(undecodable)
-                .then(pl.lit("bytes that are not valid UTF-8 (save the file as UTF-8)"))
-                .otherwise(message)
-            )
+            invalid = empty | invalid
+            message = pl.when(empty).then(pl.lit("empty value")).otherwise(message)
+            if lossy_text:
+                undecodable = text.str.contains("\ufffd", literal=True)
+                invalid = invalid | undecodable
+                message = (
+                    pl.when(undecodable)
+                    .then(pl.lit("bytes that are not valid UTF-8 (save the file as UTF-8)"))
+                    .otherwise(message)
+                )
         else:
             value, invalid, message = _from_typed(name, kind, dtype)
             empty = pl.col(name).is_null()
@@ -231,7 +245,7 @@ def _near(left: pl.Expr, right: pl.Expr) -> pl.Expr:
 class SalesContract(pa.DataFrameModel):
     """Row rules of the canonical layout (values are already typed by the parse rules)."""
 
-    invoice_id: str = pa.Field(str_matches=INVOICE_PATTERN, unique=True)
+    invoice_id: str = pa.Field(str_matches=INVOICE_PATTERN)  # unique in the file: see uniqueness.py
     branch: str = pa.Field(isin=ALLOWED["branch"])
     city: str = pa.Field(isin=ALLOWED["city"])
     customer_type: str = pa.Field(isin=ALLOWED["customer_type"])

@@ -25,5 +25,5 @@ def preview(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
     return markdown_table(frame.head(rows).cast({c: pl.String for c in frame.columns}).to_dicts(), rows)
 
 
-def table_schema(frame: pl.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
+def table_schema(schema: pl.Schema) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from sales_pipeline.assets.ingest import raw_upload
+from sales_pipeline.contract import CANONICAL_COLUMNS
 from sales_pipeline.generate import with_defects
 from sales_pipeline.resources.contract import ContractSettings
 
@@ -59,6 +60,7 @@ def test_whole_chain_publishes_day_partitioned_parquet(lake, resources, instance
         assert part["date"].unique().to_list() == [date.fromisoformat(day)]
         assert part.height == entry["rows"] == frame.filter(pl.col("date") == date.fromisoformat(day)).height
         assert part["file_id"].unique().to_list() == [landed.file_id]
+        assert part.columns == [*CANONICAL_COLUMNS, "file_id"] and part["time"].is_sorted()
     meta = materialization_metadata(result, "validated_sales")
     assert (meta["rows_in"], meta["valid_rows"], meta["rejected_rows"]) == (200, 200, 0)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}

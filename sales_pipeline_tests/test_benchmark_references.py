@@ -25,8 +25,7 @@ def test_pandas_pandera_reference_accepts_the_same_rows(tmp_path: Path) -> None:
 
 def test_hand_written_rules_flag_the_same_rows_as_the_contract() -> None:
     raw = with_defects(generate_sales(700, seed=9), 0.07)
-    frame, _ = validation._canonical_frame(raw, "x")
-    typed, parse_failures = validation._parse(frame, "x", "MDY")
-    contract_rows = set(validation._contract_failures(typed, "x")["row_number"])
+    typed, parse_failures = validation.parse_frame(raw, "x")
+    contract_rows = set(validation.contract_failures(typed, "x")["row_number"])
     flagged = set(typed.filter(polars_rules(typed))["row_number"])
     assert flagged == contract_rows and len(flagged) > 0 and parse_failures.height > 0

@@ -20,7 +20,7 @@ from ..partitions import sales_files
 from ..readers import FileProblem, detect_format
 from ..resources.contract import ContractSettings
 from ..resources.lake import SalesLake, clean_etag
-from ..validation import check_size, validate_file
+from ..validation import ValidationOutcome, check_size, validate_file
 
 GROUP = "ingest"
 _S3_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
@@ -115,13 +115,23 @@ def validated_sales(
         with tempfile.TemporaryDirectory(prefix="sales-") as tmp:
             local = Path(tmp) / "raw"
             lake.download(pointer["raw_key"], local)
-            outcome = validate_file(local, name, contract.date_order)
+            outcome = validate_file(local, name, contract.date_order, out_dir=Path(tmp))
+            return _publish_outcome(context, lake, landed, outcome, contract)
     except FileProblem as problem:
         raise _file_failure(problem, lake, pointer) from None
-    staged = outcome.valid.with_columns(pl.lit(landed.file_id).alias("file_id"))
-    lake.write_parquet(staged, landed.staged_key)
+
+
+def _publish_outcome(
+    context: dg.AssetExecutionContext,
+    lake: SalesLake,
+    landed: LandedFile,
+    outcome: ValidationOutcome,
+    contract: ContractSettings,
+) -> dg.MaterializeResult:
+    """Upload the staged rows and the quarantine that validation wrote locally."""
+    lake.upload(outcome.valid_path, landed.staged_key)
     if outcome.rejected_rows:
-        lake.write_parquet(outcome.quarantine, landed.quarantine_key)
+        lake.upload(outcome.quarantine_path, landed.quarantine_key)
         rejected_written = lake.parquet_rows(landed.quarantine_key)
     else:
         lake.delete([landed.quarantine_key])
@@ -129,24 +139,24 @@ def validated_sales(
     summary = outcome.failure_summary()
     if summary:
         context.log.warning(
-            f"{name}: {outcome.rejected_rows} of {outcome.rows} rows quarantined; "
+            f"{outcome.file}: {outcome.rejected_rows} of {outcome.rows} rows quarantined; "
             f"top rule {summary[0]['rule']} on {summary[0]['column']}"
         )
     return dg.MaterializeResult(
         metadata={
             "rows_in": outcome.rows,
-            "valid_rows": outcome.valid.height,
+            "valid_rows": outcome.valid_rows,
             "rejected_rows": outcome.rejected_rows,
             "rejection_rate": outcome.rejection_rate,
             "format": outcome.format,
             "failures": markdown_table(summary),
-            "rejected_sample": preview(outcome.quarantine.select("row_number", "errors")),
+            "rejected_sample": preview(outcome.quarantine_head(10).select("row_number", "errors")),
             "ignored_columns": ", ".join(outcome.ignored_columns) or "none",
             "staged_uri": dg.MetadataValue.url(lake.uri(landed.staged_key)),
             "quarantine_uri": lake.uri(landed.quarantine_key) if outcome.rejected_rows else "none",
             "validate_seconds": round(outcome.seconds, 3),
-            "dagster/column_schema": table_schema(staged),
-            "preview": preview(outcome.valid),
+            "dagster/column_schema": table_schema(pl.read_parquet_schema(outcome.valid_path)),
+            "preview": preview(outcome.valid_head(10)),
         },
         check_results=[
             rejection_rate_result(outcome.rows, outcome.rejected_rows, contract.max_rejection_rate),
@@ -155,12 +165,23 @@ def validated_sales(
     )
 
 
-def _write_days(lake: SalesLake, landed: LandedFile, valid: pl.DataFrame) -> dict[str, dict[str, Any]]:
+def _write_days(lake: SalesLake, landed: LandedFile, staged: Path) -> dict[str, dict[str, Any]]:
+    """One object per day, rows in time order, each row carrying the file it came from.
+
+    The staged file is split into local day files by a streaming sink first, so memory holds one
+    day at a time, not the whole file.
+    """
+    split = staged.parent / "days"
+    pl.scan_parquet(staged).with_columns(pl.lit(landed.file_id).alias("file_id")).sink_parquet(
+        pl.PartitionBy(split, key="date", include_key=True, approximate_bytes_per_file=None), mkdir=True
+    )
     days = {}
-    for (day,), part in valid.sort("date", "time").partition_by("date", as_dict=True, maintain_order=True).items():
-        key = landed.validated_key(day.isoformat())
+    for folder in sorted(split.glob("date=*")):  # ISO dates: name order is time order
+        day = folder.name.removeprefix("date=")
+        part = pl.read_parquet(folder).sort("time")
+        key = landed.validated_key(day)
         lake.write_parquet(part, key)
-        days[day.isoformat()] = {"key": key, "rows": part.height, "total": round(float(part["total"].sum()), 4)}
+        days[day] = {"key": key, "rows": part.height, "total": round(float(part["total"].sum()), 4)}
     return days
 
 
@@ -181,9 +202,12 @@ def sales_parquet(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Mate
     started = time.perf_counter()
     landed = lake.landed(context.partition_key)
     pointer = _current_version(lake, landed)
-    valid = lake.read_parquet(landed.staged_key)
     previous = lake.read_json(landed.manifest_key) or {"days": {}}
-    days = _write_days(lake, landed, valid)
+    with tempfile.TemporaryDirectory(prefix="sales-") as tmp:
+        staged = Path(tmp) / "staged.parquet"
+        lake.download(landed.staged_key, staged)
+        days = _write_days(lake, landed, staged)
+        rows, total = pl.scan_parquet(staged).select(pl.len(), pl.col("total").sum()).collect().row(0)
     stale = [entry["key"] for day, entry in previous["days"].items() if day not in days]
     lake.delete(stale)
     manifest = {
@@ -191,10 +215,10 @@ def sales_parquet(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Mate
         "datasource": landed.datasource,
         "file_id": landed.file_id,
         "source": {"etag": pointer["etag"], "sha256": pointer["sha256"], "raw_key": pointer["raw_key"]},
-        "rows": valid.height,
+        "rows": rows,
         "rejected_rows": lake.parquet_rows(landed.quarantine_key) if lake.head(landed.quarantine_key) else 0,
         "landed_at": pointer["last_modified"],
-        "total": round(float(valid["total"].sum()), 4) if valid.height else 0.0,
+        "total": round(float(total or 0.0), 4),
         "days": days,
         # Days whose contents this version changed: its own, and those the previous version had.
         "affected_days": sorted(set(days) | set(previous["days"])),
@@ -203,7 +227,7 @@ def sales_parquet(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Mate
     lake.write_json(landed.manifest_key, manifest)
     return dg.MaterializeResult(
         metadata={
-            "rows": valid.height,
+            "rows": rows,
             "days": len(days),
             "first_day": min(days, default="none"),
             "last_day": max(days, default="none"),
