@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run; results in benchmarks/results/<timestamp>.{json,md}.
 
-python -m benchmarks.run            # 1M-row files (xlsx: 100k rows), ~10 minutes on 2 cores
+python -m benchmarks.run            # 1M-row files (xlsx: 100k rows), ~15 minutes on 2 cores
 python -m benchmarks.run --quick    # 200k rows (xlsx: 20k), under 5 minutes
 python -m benchmarks.run --rows 5000000
 """

@@ -4,9 +4,9 @@ A file is read and validated in batches of ``BATCH_ROWS`` rows, and both outputs
 local Parquet files, so memory depends on the batch size, not on the file size. Within a batch,
 every rejected row is described in a long failure table (row_number, column, rule, message), from
 which the quarantine (one row per bad source row, with all its reasons) and the report (counts
-per rule with example rows) are derived. Invoice ids repeated across batches are found at the end
-(``uniqueness``). ``row_number`` counts data rows from 1; in a CSV or sheet, row_number N is on
-line N + 1 because of the header.
+per rule with example rows) are derived. Repeated invoice ids are found by a first pass over the
+id column (``uniqueness``). ``row_number`` counts data rows from 1; in a CSV or sheet, row_number
+N is on line N + 1 because of the header.
 """
 
 from __future__ import annotations
