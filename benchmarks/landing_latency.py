@@ -24,8 +24,8 @@ from dagster_aws.s3 import S3Resource
 from sales_pipeline.generate import generate_sales, write_sales_file
 from sales_pipeline.layout import landed_file
 from sales_pipeline.local_s3 import free_port
-from sales_pipeline.resources.analytics import DuckDBStore
 from sales_pipeline.resources.lake import SalesLake
+from sales_pipeline.stores.duckdb import DuckDBStore
 
 REPO = Path(__file__).resolve().parents[1]
 

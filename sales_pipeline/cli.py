@@ -9,8 +9,11 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+from .druid_local.commands import add_parser as add_druid_parser
+from .druid_local.commands import local_druid_url
 from .readers import FileProblem
 from .settings import LOCAL_S3_PORT, Settings, SettingsError
 
@@ -104,8 +107,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if missing:
         print(f"ERROR no such file: {', '.join(missing)}", file=sys.stderr)
         return 1
+    settings = Settings.from_env()
+    if args.store:
+        settings = replace(settings, store=args.store)
+    if settings.store == "druid" and not settings.druid_url:
+        settings = replace(settings, druid_url=local_druid_url(settings))
     try:
-        result = run_demo(paths, Settings.from_env())
+        result = run_demo(paths, settings)
     except DemoFailed as error:
         print(f"ERROR demo failed: {error}", file=sys.stderr)
         return 1
@@ -166,7 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole pipeline in-process on embedded defaults and print KPIs")
     demo.add_argument("files", nargs="*", help="files to drop into landing (default: a generated 1,000-row sample)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument(
+        "--store",
+        choices=["duckdb", "druid"],
+        help="analytics store (default: druid when DRUID_URL is set, else duckdb); --store druid without "
+        "DRUID_URL uses the local Druid of `sales-pipeline druid up`",
+    )
     demo.set_defaults(func=cmd_demo)
+
+    add_druid_parser(sub)
 
     dashboard = sub.add_parser(
         "dashboard",

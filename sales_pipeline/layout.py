@@ -57,6 +57,10 @@ class LandedFile:
     def validated_key(self, day: str) -> str:
         return f"{validated_prefix(self.datasource)}date={day}/{self.file_id}.parquet"
 
+    def druid_key(self, day: str) -> str:
+        """The Druid-readable sibling of ``validated_key(day)`` (gzipped JSON lines)."""
+        return druid_key_for(self.validated_key(day))
+
     @property
     def manifest_key(self) -> str:
         return f"manifests/{self.datasource}/{self.file_id}.json"
@@ -64,6 +68,13 @@ class LandedFile:
 
 def validated_prefix(datasource: str) -> str:
     return f"validated/{datasource}/"
+
+
+def druid_key_for(validated_key: str) -> str:
+    """``validated/<ds>/date=D/<id>.parquet`` -> ``druid/<ds>/date=D/<id>.json.gz``."""
+    if not validated_key.startswith("validated/") or not validated_key.endswith(".parquet"):
+        raise ValueError(f"not a validated object key: {validated_key!r}")
+    return "druid/" + validated_key.removeprefix("validated/").removesuffix(".parquet") + ".json.gz"
 
 
 def landed_file(partition_key: str, default_datasource: str = "sales") -> LandedFile:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from sales_pipeline.resources.analytics import StoreError, table_name, to_base_rows
+from sales_pipeline.stores.base import StoreError, table_name, to_base_rows
 
 from .samples import sales_frame
 

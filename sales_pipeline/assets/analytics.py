@@ -16,8 +16,8 @@ from ..contract import CENT
 from ..layout import validated_prefix
 from ..metadata import markdown_table, preview
 from ..partitions import sales_files
-from ..resources.analytics import TIME, AnalyticsStore, day_bounds, table_name
 from ..resources.lake import SalesLake
+from ..stores.base import TIME, AnalyticsStore, StoreError, day_bounds, store_failure, table_name
 from ..summaries import AlertRules, Summary, build_alerts
 from .ingest import sales_parquet
 
@@ -67,7 +67,7 @@ def _store_reconcile(lake: SalesLake, keys: list[str], rows: int, total: float) 
     group_name=GROUP,
     deps=[sales_parquet],
     pool=POOL,
-    kinds={"duckdb"},
+    kinds={"duckdb", "druid"},
     check_specs=[
         dg.AssetCheckSpec(
             STORE_RECONCILE,
@@ -87,7 +87,10 @@ def analytics_ingestion(
         raise dg.Failure(f"No manifest for {context.partition_key!r}: materialize sales_parquet first.")
     days = manifest["affected_days"]
     keys = day_objects(lake, landed.datasource, days)
-    result = store.replace_days(landed.datasource, days, keys)
+    try:
+        result = store.replace_days(landed.datasource, days, keys)
+    except StoreError as error:
+        raise store_failure(error, context.partition_key) from error
     rows, total = store_day_totals(store, landed.datasource, days)
     return dg.MaterializeResult(
         metadata={

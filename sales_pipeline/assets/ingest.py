@@ -14,12 +14,13 @@ import dagster as dg
 import polars as pl
 
 from ..checks import rejection_rate_result, rows_reconcile_result, validated_sales_check_specs
-from ..layout import LandedFile
+from ..layout import LandedFile, druid_key_for
 from ..metadata import markdown_table, preview, table_schema
 from ..partitions import sales_files
 from ..readers import FileProblem, detect_format
 from ..resources.contract import ContractSettings
 from ..resources.lake import SalesLake, clean_etag
+from ..stores.druid.handoff import validated_druid_lines
 from ..validation import ValidationOutcome, check_size, validate_file
 
 GROUP = "ingest"
@@ -179,9 +180,15 @@ def _write_days(lake: SalesLake, landed: LandedFile, staged: Path) -> dict[str, 
     for folder in sorted(split.glob("date=*")):  # ISO dates: name order is time order
         day = folder.name.removeprefix("date=")
         part = pl.read_parquet(folder).sort("time")
-        key = landed.validated_key(day)
+        key, druid_key = landed.validated_key(day), landed.druid_key(day)
         lake.write_parquet(part, key)
-        days[day] = {"key": key, "rows": part.height, "total": round(float(part["total"].sum()), 4)}
+        lake.put_bytes(druid_key, validated_druid_lines(part))
+        days[day] = {
+            "key": key,
+            "druid_key": druid_key,
+            "rows": part.height,
+            "total": round(float(part["total"].sum()), 4),
+        }
     return days
 
 
@@ -208,7 +215,12 @@ def sales_parquet(context: dg.AssetExecutionContext, lake: SalesLake) -> dg.Mate
         lake.download(landed.staged_key, staged)
         days = _write_days(lake, landed, staged)
         rows, total = pl.scan_parquet(staged).select(pl.len(), pl.col("total").sum()).collect().row(0)
-    stale = [entry["key"] for day, entry in previous["days"].items() if day not in days]
+    stale = [
+        key
+        for day, entry in previous["days"].items()
+        if day not in days
+        for key in (entry["key"], entry.get("druid_key") or druid_key_for(entry["key"]))
+    ]
     lake.delete(stale)
     manifest = {
         "partition_key": context.partition_key,

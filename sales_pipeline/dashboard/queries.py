@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ..resources.analytics import AnalyticsStore, table_name
+from ..stores.base import AnalyticsStore, table_name
 
 DAY = "DATE_TRUNC('day', __time)"
 # Filter field -> column of the base datasource.

@@ -11,9 +11,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from ..resources.analytics import AnalyticsStore
 from ..resources.factory import build_resources
 from ..resources.lake import SalesLake
+from ..stores.base import AnalyticsStore
 from . import formatting, queries
 from .config import DashboardSettings
 from .dagster_api import DagsterApi

@@ -8,7 +8,9 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from ..settings import LOCAL_S3_CREDENTIALS, Settings
-from .analytics import AnalyticsStore, DuckDBStore
+from ..stores.base import AnalyticsStore
+from ..stores.druid.store import DruidStore
+from ..stores.duckdb import DuckDBStore
 from .contract import ContractSettings
 from .lake import SalesLake
 
@@ -51,5 +53,22 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 
 def build_store(settings: Settings, lake: SalesLake) -> AnalyticsStore:
-    """The embedded DuckDB store (Druid is selected by configuration once it lands)."""
-    return DuckDBStore(path=settings.duckdb_path, lake=lake)
+    """DuckDB (embedded, the default) or Druid (``SALES_STORE=druid`` / ``DRUID_URL``)."""
+    if settings.store != "druid":
+        return DuckDBStore(path=settings.duckdb_path, lake=lake)
+    return DruidStore(
+        url=settings.druid_url,
+        lake=lake,
+        overlord_url=settings.druid_overlord_url,
+        coordinator_url=settings.druid_coordinator_url,
+        username=settings.druid_username,
+        # Basic auth (druid-basic-security on the cluster): the password only ever comes from the environment.
+        password=dg.EnvVar("DRUID_PASSWORD") if settings.druid_username else "",
+        verify_tls=settings.druid_verify_tls,
+        ca_bundle=settings.druid_ca_bundle,
+        request_timeout=settings.druid_request_timeout,
+        task_timeout=settings.druid_task_timeout,
+        pickup_timeout=settings.druid_pickup_timeout,
+        queryable_timeout=settings.druid_queryable_timeout,
+        s3_endpoint=settings.s3_endpoint_url,
+    )

@@ -159,6 +159,9 @@ class SalesLake(dg.ConfigurableResource):
     def upload(self, path: Path, key: str) -> None:
         self.client().upload_file(str(path), self.bucket, key)
 
+    def put_bytes(self, key: str, body: bytes) -> None:
+        self.client().put_object(Bucket=self.bucket, Key=key, Body=body)
+
     def write_parquet(self, frame: pl.DataFrame, key: str) -> None:
         frame.write_parquet(self.uri(key), storage_options=self.storage_options())
 

@@ -11,8 +11,9 @@ from dagster_aws.s3 import S3Resource
 
 from sales_pipeline.dashboard.queries import FILTER_COLUMNS, Filters
 from sales_pipeline.generate import generate_sales
-from sales_pipeline.resources.analytics import DuckDBStore, to_base_rows
 from sales_pipeline.resources.lake import SalesLake
+from sales_pipeline.stores.base import to_base_rows
+from sales_pipeline.stores.duckdb import DuckDBStore
 from sales_pipeline.summaries import ALERT_SCHEMA
 
 DATASOURCE = "sales"

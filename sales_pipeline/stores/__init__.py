@@ -1,0 +1,1 @@
+"""Analytics stores: the interface, the embedded DuckDB store and the Druid store."""
