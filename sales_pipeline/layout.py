@@ -77,6 +77,14 @@ def druid_key_for(validated_key: str) -> str:
     return "druid/" + validated_key.removeprefix("validated/").removesuffix(".parquet") + ".json.gz"
 
 
+def day_of_key(validated_key: str) -> str:
+    """``validated/<ds>/date=2019-01-05/<id>.parquet`` -> ``2019-01-05``."""
+    found = re.search(r"/date=(\d{4}-\d{2}-\d{2})/", validated_key)
+    if not found:
+        raise ValueError(f"not a day object key: {validated_key!r}")
+    return found.group(1)
+
+
 def landed_file(partition_key: str, default_datasource: str = "sales") -> LandedFile:
     """Split a partition key into datasource and file name.
 

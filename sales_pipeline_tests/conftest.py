@@ -1,8 +1,14 @@
-"""Fixtures: a real S3 endpoint (moto server on a free loopback port), a bucket per test,
-Dagster instances, and the public sample from ../shared (skipped with a reason where absent)."""
+"""Fixtures: a real S3 endpoint (moto server on a free loopback port), a bucket per test, a real
+local Druid started once per session for the tests that use it, Dagster instances, and the
+public sample from ../shared (skipped with a reason where absent).
+
+Tests that matter for both engines override ``engine`` with ``params=ENGINES``; on Druid each
+test gets a datasource of its own, since the cluster (unlike a DuckDB file) outlives the test."""
 
 from __future__ import annotations
 
+import os
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,11 +19,14 @@ import pytest
 
 from sales_pipeline.assets.analytics import analytics_ingestion
 from sales_pipeline.assets.ingest import raw_upload, sales_parquet, validated_sales
+from sales_pipeline.druid_local import cluster
+from sales_pipeline.druid_local.config import ClusterConfig
+from sales_pipeline.druid_local.install import default_install, missing_tools
 from sales_pipeline.local_s3 import local_s3
 from sales_pipeline.partitions import sales_files
 from sales_pipeline.resources.factory import build_resources
 from sales_pipeline.resources.lake import SalesLake
-from sales_pipeline.settings import Settings
+from sales_pipeline.settings import LOCAL_S3_CREDENTIALS, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = REPO.parent / "shared" / "data" / "supermarket_sales.csv"
@@ -30,15 +39,76 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
+ENGINES = ["duckdb", pytest.param("druid", marks=pytest.mark.druid)]
+
+
+def free_port_block(size: int = 6) -> int:
+    """A base port whose ``size`` successors are all free on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randint(20000, 60000)
+        if not any(cluster.port_in_use(port) for port in range(base, base + size)):
+            return base
+    raise RuntimeError("no free block of loopback ports found")
+
+
+def druid_unavailable() -> str | None:
+    """Why the local Druid cannot run here, or None. As root, install_druid installs what is missing."""
+    missing = missing_tools()
+    if missing and os.geteuid() != 0:
+        return f"the local Druid needs {', '.join(missing)} and this user cannot install them (not root)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def druid_cluster(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
+    """A real Druid 25 (installed from Maven Central, cached) reading the session's S3, once per session."""
+    reason = druid_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Druid suite must run in CI: {reason}")
+        pytest.skip(reason)
+    config = ClusterConfig(
+        state_dir=tmp_path_factory.mktemp("druid"),
+        install=default_install(),
+        port_base=free_port_block(),
+        s3_endpoint=s3_endpoint,
+    )
+    cluster.up(config, LOCAL_S3_CREDENTIALS)
+    yield config
+    cluster.down(config)
+
+
 @pytest.fixture
-def settings(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+def engine() -> str:
+    return "duckdb"
+
+
+@pytest.fixture
+def datasource(engine: str) -> str:
+    return "sales" if engine == "duckdb" else f"s{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(
+    s3_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    engine: str,
+    datasource: str,
+    request: pytest.FixtureRequest,
+) -> Settings:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    return replace(
+    built = replace(
         Settings(),
         bucket=f"test-{uuid.uuid4().hex[:12]}",
         s3_endpoint_url=s3_endpoint,
         state_dir=str(tmp_path / "state"),
+        default_datasource=datasource,
     )
+    if engine == "druid":
+        druid: ClusterConfig = request.getfixturevalue("druid_cluster")
+        built = replace(built, store="druid", druid_url=druid.url("broker"), druid_queryable_timeout=120.0)
+    return built
 
 
 @pytest.fixture

@@ -68,6 +68,9 @@ def running_pid(config: ClusterConfig, service: str) -> int | None:
     except (OSError, ValueError):
         return None
     args = _cmdline(pid)
+    if args == [""] and Path(f"/proc/{pid}").exists():  # cmdline is empty for a moment while a process execs
+        time.sleep(0.1)
+        args = _cmdline(pid)
     if f"{TAG}{service}" in args and f"{STATE_TAG}{config.root}" in args:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] if args else "X"
         return None if state == "Z" else pid
@@ -138,7 +141,7 @@ def _druid_env(config: ClusterConfig, credentials: tuple[str, str] | None) -> di
     return env
 
 
-def _start(config: ClusterConfig, service: str, env: Mapping[str, str]) -> int:
+def _start(config: ClusterConfig, service: str, env: Mapping[str, str]) -> subprocess.Popen:
     log = log_file(config, service)
     if log.exists():
         log.replace(log.with_suffix(".log.1"))  # keep the previous run's log
@@ -154,7 +157,7 @@ def _start(config: ClusterConfig, service: str, env: Mapping[str, str]) -> int:
             cwd=config.root,
         )
     _pid_file(config, service).write_text(f"{process.pid}\n")
-    return process.pid
+    return process
 
 
 def _failure(config: ClusterConfig, service: str, why: str) -> ClusterError:
@@ -163,11 +166,24 @@ def _failure(config: ClusterConfig, service: str, why: str) -> ClusterError:
     )
 
 
-def _wait(config: ClusterConfig, services: list[str], deadline: float, need_worker: bool) -> None:
+def _exited(config: ClusterConfig, service: str, started: Mapping[str, subprocess.Popen]) -> bool:
+    """Our own children are asked directly (no /proc race while the JVM launcher execs)."""
+    if service in started:
+        return started[service].poll() is not None
+    return running_pid(config, service) is None
+
+
+def _wait(
+    config: ClusterConfig,
+    services: list[str],
+    deadline: float,
+    need_worker: bool,
+    started: Mapping[str, subprocess.Popen],
+) -> None:
     pending = list(services)
     while True:
         for service in list(pending):
-            if running_pid(config, service) is None:
+            if _exited(config, service, started):
                 raise _failure(config, service, "exited while starting")
             if healthy(config, service):
                 pending.remove(service)
@@ -210,17 +226,15 @@ def up(
     _check_ports(config, to_start)
     write_config(config, with_credentials=credentials is not None)
     env = _druid_env(config, credentials)
-    started: list[str] = []
+    started: dict[str, subprocess.Popen] = {}
     try:
         if "zookeeper" in to_start:
-            _start(config, "zookeeper", env)
-            started.append("zookeeper")
-        _wait(config, ["zookeeper"], deadline, need_worker=False)
+            started["zookeeper"] = _start(config, "zookeeper", env)
+        _wait(config, ["zookeeper"], deadline, False, started)
         for service in to_start:
             if service != "zookeeper":
-                _start(config, service, env)
-                started.append(service)
-        _wait(config, list(SERVICES[1:]), deadline, need_worker=True)
+                started[service] = _start(config, service, env)
+        _wait(config, list(SERVICES[1:]), deadline, True, started)
     except BaseException:
         for service in reversed(started):
             stop_service(config, service)
@@ -249,10 +263,11 @@ def stop_service(config: ClusterConfig, service: str, grace: float = STOP_GRACE_
 def start_service(config: ClusterConfig, service: str, credentials: tuple[str, str] | None,
                   timeout: float = DEFAULT_UP_TIMEOUT) -> None:  # fmt: skip
     """Start one stopped service of a configured cluster again and wait for it (fault tests, restarts)."""
+    started = {}
     if running_pid(config, service) is None:
         _check_ports(config, [service])
-        _start(config, service, _druid_env(config, credentials))
-    _wait(config, [service], time.monotonic() + timeout, need_worker=service == "indexer")
+        started[service] = _start(config, service, _druid_env(config, credentials))
+    _wait(config, [service], time.monotonic() + timeout, service == "indexer", started)
 
 
 def down(config: ClusterConfig) -> list[str]:

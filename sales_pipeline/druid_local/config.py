@@ -168,8 +168,8 @@ def service_properties(config: ClusterConfig, service: str) -> dict[str, str]:
     if service == "coordinator":
         return base | {
             "druid.coordinator.startDelay": "PT5S",
-            "druid.coordinator.period": "PT5S",
-            "druid.manager.segments.pollDuration": "PT5S",
+            "druid.coordinator.period": "PT2S",
+            "druid.manager.segments.pollDuration": "PT2S",
             "druid.coordinator.asOverlord.enabled": "true",
             "druid.coordinator.asOverlord.overlordService": "druid/overlord",
             "druid.indexer.queue.startDelay": "PT1S",
@@ -196,7 +196,7 @@ def service_properties(config: ClusterConfig, service: str) -> dict[str, str]:
                 "druid.processing.numThreads": "1",
                 "druid.worker.capacity": "3",
                 "druid.indexer.task.baseTaskDir": str(state / "tasks"),
-                "druid.segment.handoff.pollDuration": "PT2S",
+                "druid.segment.handoff.pollDuration": "PT1S",
             }
         )
     raise ValueError(f"unknown Druid service {service!r}")

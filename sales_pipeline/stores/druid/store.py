@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 from pydantic import PrivateAttr
 
-from ...layout import druid_key_for
+from ...layout import day_of_key, druid_key_for
 from ...resources.lake import SalesLake
 from ..base import BASE_SCHEMA, TIME, AnalyticsStore, LoadResult, StoreError, day_bounds, table_name
 from .client import DruidClient
@@ -128,6 +128,12 @@ class DruidStore(AnalyticsStore):
         bounds = day_bounds(days)
         if not bounds:
             return LoadResult(0, [], 0.0, {"objects": 0})
+        outside = sorted({day_of_key(key) for key in object_keys} - set(days))
+        if outside:  # Druid would silently throw these rows away; refuse before anything is replaced
+            raise StoreError(
+                f"objects of {len(outside)} day(s) ({', '.join(outside[:5])}) fall outside the days being replaced "
+                f"({', '.join(sorted(days))})"
+            )
         intervals = [day_interval(start, end) for start, end in bounds]
         uris = [self.lake.uri(druid_key_for(key)) for key in object_keys]
         expected = sum(self.lake.parquet_rows(key) for key in object_keys)
@@ -167,13 +173,18 @@ class DruidStore(AnalyticsStore):
             raise
 
     def _loaded(self, datasource: str, interval: str) -> float:
-        found = self.client().json(
+        """Percent of the interval's used segments that are served; 100 when it has none (all retired)."""
+        response = self.client().request(
             "GET",
             f"{self._coordinator()}/datasources/{datasource}/loadstatus",
             what=f"read the load status of {datasource}",
             params={"forceMetadataRefresh": "true", "interval": interval},
         )
-        return float((found or {}).get(datasource, 100.0))
+        if response.status_code == 204 or not response.content.strip().startswith(b"{"):
+            return 100.0
+        if not response.ok:
+            raise StoreError(f"Druid refused the load status of {datasource} ({response.status_code}): {response.text}")
+        return float(response.json().get(datasource, 100.0))
 
     def _await_queryable(
         self, datasource: str, bounds: Sequence[tuple[datetime, datetime]], expected: int, task_id: str
