@@ -5,7 +5,9 @@ SQL subset rules (checked against both engines):
   ``__time`` as its first column (Druid datasources need one);
 - aggregates: SUM, COUNT(*), AVG, MIN, MAX; conditional logic with CASE; division guarded by CASE;
 - GROUP BY repeats the expressions (no ordinals), no window functions, no joins, no CTEs;
-- identifiers double-quoted; values only as ``?`` bound parameters, never formatted into SQL.
+- identifiers double-quoted; values only as ``?`` bound parameters, never formatted into SQL;
+- ``__time`` is the only timestamp column of a summary (Druid stores no other timestamp type);
+- names Druid reserves (``date``, ``time``, ...) are double-quoted when used as aliases.
 """
 
 from __future__ import annotations
@@ -46,12 +48,11 @@ FROM {base} GROUP BY {day}, product_line""",
     ),
     Summary(
         "branch_comparison",
-        "Per branch over all data: totals, average basket, member share, first and last sale.",
-        """SELECT MIN(__time) AS __time, branch, city,
+        "Per branch over all data: totals, average basket, member share; __time is the branch's last sale.",
+        """SELECT MAX(__time) AS __time, branch, city,
        SUM(total) AS revenue, SUM(gross_income) AS gross_income, COUNT(*) AS transactions,
        SUM(quantity) AS units, AVG(total) AS avg_basket, AVG(rating) AS avg_rating,
-       SUM(CASE WHEN customer_type = 'Member' THEN 1 ELSE 0 END) AS member_transactions,
-       MAX(__time) AS last_sale
+       SUM(CASE WHEN customer_type = 'Member' THEN 1 ELSE 0 END) AS member_transactions
 FROM {base} GROUP BY branch, city""",
     ),
     Summary(

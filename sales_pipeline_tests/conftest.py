@@ -79,8 +79,9 @@ def druid_cluster(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def engine() -> str:
-    return "duckdb"
+def engine(request: pytest.FixtureRequest) -> str:
+    """duckdb, unless a test asks for ``ENGINES`` (``params=`` or ``indirect=True``)."""
+    return getattr(request, "param", "duckdb")
 
 
 @pytest.fixture
