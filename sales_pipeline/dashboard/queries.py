@@ -133,7 +133,7 @@ def daily(store: AnalyticsStore, datasource: str, filters: Filters) -> pl.DataFr
     frame = _select(
         store,
         datasource,
-        f"{DAY} AS day, SUM(total) AS revenue, SUM(cogs) AS cogs, SUM(gross_income) AS gross_income, "
+        f'{DAY} AS "day", SUM(total) AS revenue, SUM(cogs) AS cogs, SUM(gross_income) AS gross_income, '
         "COUNT(*) AS transactions, SUM(quantity) AS units",
         filters,
         DAY,
@@ -145,7 +145,7 @@ def by_hour(store: AnalyticsStore, datasource: str, filters: Filters) -> pl.Data
     """Per hour of the day: transactions and revenue."""
     hour = "EXTRACT(HOUR FROM __time)"
     frame = _select(
-        store, datasource, f"{hour} AS hour, COUNT(*) AS transactions, SUM(total) AS revenue", filters, hour
+        store, datasource, f'{hour} AS "hour", COUNT(*) AS transactions, SUM(total) AS revenue', filters, hour
     )
     return frame.with_columns(pl.col("hour").cast(pl.Int32)).sort("hour")
 
@@ -192,7 +192,7 @@ def branch_daily(store: AnalyticsStore, datasource: str, filters: Filters) -> pl
     frame = _select(
         store,
         datasource,
-        f"{DAY} AS day, branch, SUM(total) AS revenue, SUM(gross_income) AS gross_income",
+        f'{DAY} AS "day", branch, SUM(total) AS revenue, SUM(gross_income) AS gross_income',
         filters,
         f"{DAY}, branch",
     )
@@ -205,7 +205,9 @@ def alerts(store: AnalyticsStore, datasource: str, filters: Filters) -> pl.DataF
     if ALERTS_TABLE not in store.datasources()["name"].to_list():
         return pl.DataFrame(schema={**schema, "value": pl.Float64})
     start, end = filters.time_bounds()
-    sql = f"SELECT __time, rule, branch, detail, value FROM {table_name(ALERTS_TABLE)} WHERE __time >= ? AND __time < ?"
+    sql = (
+        f'SELECT __time, rule, branch, detail, "value" FROM {table_name(ALERTS_TABLE)} WHERE __time >= ? AND __time < ?'
+    )
     params: list[Any] = [start, end]
     if filters.branches:
         sql += f" AND (branch IS NULL OR branch IN ({', '.join('?' for _ in filters.branches)}))"
