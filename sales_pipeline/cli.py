@@ -70,11 +70,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_local_s3(args: argparse.Namespace) -> int:
     from .local_s3 import local_s3
-    from .resources.factory import build_resources
+    from .resources.factory import build_resources, resolved
 
     settings = Settings.from_env()
     with local_s3(args.port) as endpoint:
-        lake = build_resources(Settings(**{**settings.__dict__, "s3_endpoint_url": endpoint}))["lake"]
+        lake = resolved(build_resources(replace(settings, s3_endpoint_url=endpoint))["lake"])
         lake.ensure_bucket()
         print(f"local S3 at {endpoint}, bucket {settings.bucket} (in memory; Ctrl-C to stop)", flush=True)
         stop = threading.Event()
@@ -87,10 +87,10 @@ def cmd_local_s3(args: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from .resources.factory import build_resources
+    from .resources.factory import build_resources, resolved
 
     settings = Settings.from_env()
-    lake = build_resources(settings)["lake"]
+    lake = resolved(build_resources(settings)["lake"])
     lake.ensure_bucket()
     path = Path(args.file)
     key = f"{settings.landing_prefix}{args.datasource}/{args.name or path.name}"

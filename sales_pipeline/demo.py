@@ -29,6 +29,7 @@ from .definitions import build_definitions
 from .generate import generate_sales, write_sales_file
 from .local_s3 import local_s3
 from .partitions import sales_files
+from .resources.factory import resolved
 from .sensors import evaluate_landing
 from .settings import Settings, is_loopback
 from .stores.base import table_name
@@ -117,7 +118,7 @@ def run_demo(files: list[Path], settings: Settings | None = None) -> dict[str, A
             files = [sample]
         settings = replace(settings, state_dir=state)
         defs = build_definitions(settings)
-        lake, store = defs.resources["lake"], defs.resources["store"]
+        lake, store = resolved(defs.resources["lake"]), resolved(defs.resources["store"])
         lake.ensure_bucket()
         for path in files:
             lake.upload(path, f"{settings.landing_prefix}{settings.default_datasource}/{path.name}")

@@ -43,9 +43,14 @@ ENGINES = ["duckdb", pytest.param("druid", marks=pytest.mark.druid)]
 
 
 def free_port_block(size: int = 6) -> int:
-    """A base port whose ``size`` successors are all free on 127.0.0.1."""
+    """A base port whose ``size`` successors are free on 127.0.0.1, below the ephemeral range.
+
+    Below it, because a service restarted by a test must get its port back: an ephemeral port
+    would be handed to some client connection while the service is down.
+    """
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(200):
-        base = random.randint(20000, 60000)
+        base = random.randint(10000, ephemeral_low - size - 1)
         if not any(cluster.port_in_use(port) for port in range(base, base + size)):
             return base
     raise RuntimeError("no free block of loopback ports found")

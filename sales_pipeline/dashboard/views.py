@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from ..resources.factory import build_resources
+from ..resources.factory import build_resources, resolved
 from ..resources.lake import SalesLake
 from ..stores.base import AnalyticsStore
 from . import formatting, queries
@@ -39,7 +39,12 @@ def app() -> App:
     """Built once per server process from the environment (the same settings as the pipeline)."""
     settings = DashboardSettings.from_env()
     built = build_resources(settings.pipeline)
-    return App(settings, built["store"], built["lake"], DagsterApi(settings.dagster_url, settings.dagster_public_url))
+    return App(
+        settings,
+        resolved(built["store"]),
+        resolved(built["lake"]),
+        DagsterApi(settings.dagster_url, settings.dagster_public_url),
+    )
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

@@ -144,7 +144,7 @@ def _druid_env(config: ClusterConfig, credentials: tuple[str, str] | None) -> di
 def _start(config: ClusterConfig, service: str, env: Mapping[str, str]) -> subprocess.Popen:
     log = log_file(config, service)
     if log.exists():
-        log.replace(log.with_suffix(".log.1"))  # keep the previous run's log
+        log.replace(log.with_name(f"{log.name}.1"))  # keep the previous run's log
     java = shutil.which("java") or "java"
     with open(log, "wb") as out:
         process = subprocess.Popen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any, TypeVar
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
@@ -13,6 +14,8 @@ from ..stores.druid.store import DruidStore
 from ..stores.duckdb import DuckDBStore
 from .contract import ContractSettings
 from .lake import SalesLake
+
+R = TypeVar("R", bound=dg.ConfigurableResource)
 
 
 def s3_resource(settings: Settings) -> S3Resource:
@@ -50,6 +53,21 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         date_order=settings.date_order,
     )
     return {"lake": lake, "contract": contract, "store": build_store(settings, lake)}
+
+
+def resolved(resource: R) -> R:
+    """A resource for use outside a Dagster run (CLI, demo, dashboard): ``dg.EnvVar`` values read now.
+
+    Inside runs Dagster resolves them itself; used directly, an unresolved EnvVar refuses to be read.
+    """
+    updates: dict[str, Any] = {}
+    for name in type(resource).model_fields:
+        value = resource.__dict__.get(name)
+        if isinstance(value, dg.EnvVar):
+            updates[name] = value.get_value()
+        elif isinstance(value, dg.ConfigurableResource):
+            updates[name] = resolved(value)
+    return resource.model_copy(update=updates) if updates else resource
 
 
 def build_store(settings: Settings, lake: SalesLake) -> AnalyticsStore:

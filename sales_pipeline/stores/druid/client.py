@@ -68,7 +68,8 @@ class DruidClient:
                     raise DruidUnreachable(
                         f"Druid did not answer at {url} ({what}) after {self.retries + 1} attempts: "
                         f"{type(error).__name__}. Check that Druid is running (local: `sales-pipeline druid "
-                        "status`) and that DRUID_URL points at its router or broker."
+                        "status`) and that DRUID_URL points at its router or broker.",
+                        transient=True,
                     ) from error
             else:
                 if response.status_code not in TRANSIENT_STATUS or attempt == self.retries:
@@ -82,8 +83,15 @@ class DruidClient:
         overlord, coordinator = self._overlord, self._coordinator
         if not (overlord and coordinator):
             leaders = self._leaders()
-            overlord = overlord or leaders.get("overlord", self.url)
-            coordinator = coordinator or leaders.get("coordinator", self.url)
+            missing = [role for role in ("overlord", "coordinator") if role not in leaders]
+            if missing:
+                raise DruidUnreachable(
+                    f"Druid at {self.url} announces no {' and no '.join(missing)} leader: the service is down or "
+                    "still starting (local: `sales-pipeline druid status`), or set DRUID_OVERLORD_URL / "
+                    "DRUID_COORDINATOR_URL when they are not reachable at the addresses Druid announces.",
+                    transient=True,
+                )
+            overlord, coordinator = overlord or leaders["overlord"], coordinator or leaders["coordinator"]
             self._overlord, self._coordinator = overlord, coordinator
         return DruidEndpoints(self.url, overlord, coordinator)
 

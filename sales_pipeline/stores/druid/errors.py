@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..base import StoreError
 
@@ -31,8 +32,8 @@ class TaskFailure:
 
 def _object(failure: TaskFailure) -> str:
     found = _S3_URI.search(failure.error_text)
-    if found:
-        return found.group(0)
+    if found:  # Druid quotes the key URL-encoded (date%3D...): show it as the pipeline wrote it
+        return unquote(found.group(0))
     if len(failure.uris) == 1:
         return failure.uris[0]
     return (
@@ -41,14 +42,16 @@ def _object(failure: TaskFailure) -> str:
 
 
 def _parse_rows(unparseable: list[dict[str, Any]]) -> str:
+    """Druid 25 reports ``{"input", "errorType", "details": [messages]}``; older shapes had a dict."""
     quoted = []
     for event in unparseable[:5]:
-        where = event.get("details", {}).get("inputFile") or event.get("path") or ""
-        line = event.get("details", {}).get("lineNumber") or event.get("line") or ""
+        details = event.get("details") or event.get("message") or []
+        if isinstance(details, dict):
+            details = details.get("message") or []
+        messages = "; ".join(map(str, details if isinstance(details, list) else [details]))[:300]
         record = str(event.get("input") or event.get("record") or "")[:300]
-        messages = "; ".join(event.get("details", {}).get("message", []) or event.get("message", []) or [])[:300]
-        quoted.append(f"  {where} line {line}: {messages} | {record}")
-    return "\n".join(quoted)
+        quoted.append(f"  {messages} | row: {record}")
+    return "\n".join(quoted) or "  (Druid quoted none; see the task report)"
 
 
 def explain(failure: TaskFailure) -> str:
@@ -85,6 +88,12 @@ def explain(failure: TaskFailure) -> str:
             f"(the pipeline writes to {failure.s3_endpoint or 'SALES_S3_ENDPOINT_URL'}), and for a host name "
             "endpoint (localhost, minio) druid.s3.enablePathStyleAccess=true and the path-style / endpoint "
             "settings; then check that the S3 service is up and reachable from the Druid hosts."
+        )
+    if "Not in GZIP format" in text or "ZipException" in text or "Unexpected end of ZLIB" in text:
+        return (
+            f"Druid could not read {target}: the object is not valid gzip (task {task}); it was truncated or "
+            "overwritten after the pipeline wrote it. Nothing was replaced: re-materialize sales_parquet for the "
+            "file, then analytics_ingestion."
         )
     if "Max parse exceptions" in text or failure.unparseable:
         return (
