@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export VENV
 
-.PHONY: dev test lint format bench install clean dashboard screenshots
+.PHONY: dev test lint format bench install clean dashboard screenshots druid-up druid-down druid-status
 
 $(BIN)/.installed: setup.py pyproject.toml
 	scripts/system-deps.sh
@@ -36,6 +36,15 @@ dashboard: install  ## only the dashboard, on the store of SALES_STATE_DIR (make
 screenshots: install  ## regenerate docs/screenshots/ (Debian chromium + Playwright, generated data)
 	SALES_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
 	  sales_pipeline_tests/dashboard/test_browser.py
+
+druid-up: install  ## the local Druid (install from Maven Central on first use, then start; see `sales-pipeline druid --help`)
+	$(BIN)/sales-pipeline druid up
+
+druid-down: install  ## stop the local Druid's processes (only those this project started)
+	$(BIN)/sales-pipeline druid down
+
+druid-status: install
+	$(BIN)/sales-pipeline druid status
 
 clean:
 	rm -rf .state $(VENV) *.egg-info

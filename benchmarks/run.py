@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from . import landing_latency, sensor_tick, store_queries, validate_stage
+from . import druid_ingest, landing_latency, sensor_tick, store_queries, validate_stage
 
 RESULTS = Path(__file__).parent / "results"
 PACKAGES = ["polars", "pandera", "pandas", "duckdb", "dagster", "moto"]
@@ -50,6 +50,7 @@ def main() -> None:
     sensor = sensor_tick.run(counts, waiting=20, backlog=backlog)
     queries = [store_queries.run(n) for n in ([rows] if args.quick else [rows, args.page_rows])]
     latency = landing_latency.run(files=5 if args.quick else 20)
+    druid = druid_ingest.run([1_000, 100_000] if args.quick else [1_000, rows])
     report = {
         "at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds()),
@@ -59,6 +60,7 @@ def main() -> None:
         "sensor_tick": sensor,
         "dashboard_pages": queries,
         "landing_to_queryable": latency,
+        "druid_ingest": druid,
     }
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / started.strftime("%Y%m%dT%H%M%SZ")
@@ -68,7 +70,8 @@ def main() -> None:
         f"### Validate stage\n\n{validate_stage.table(stage)}\n\n"
         f"### Landing sensor tick\n\n{sensor_tick.table(sensor)}\n\n"
         f"### Dashboard pages (DuckDB, uncached)\n\n{store_queries.table(queries)}\n\n"
-        f"### Landing to queryable\n\n{landing_latency.table(latency)}\n"
+        f"### Landing to queryable\n\n{landing_latency.table(latency)}\n\n"
+        f"### Local Druid: start and submit-to-queryable\n\n{druid_ingest.table(druid)}\n"
     )
     stem.with_suffix(".md").write_text(markdown)
     print(markdown)

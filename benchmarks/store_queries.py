@@ -20,7 +20,8 @@ from sales_pipeline.dashboard.filters import DEFAULT_DAYS
 from sales_pipeline.dashboard.queries import PAGE_QUERIES, Filters
 from sales_pipeline.generate import generate_sales
 from sales_pipeline.resources.lake import SalesLake
-from sales_pipeline.stores.base import DuckDBStore, table_name, to_base_rows
+from sales_pipeline.stores.base import table_name, to_base_rows
+from sales_pipeline.stores.duckdb import DuckDBStore
 from sales_pipeline.summaries import SUMMARIES, AlertRules, build_alerts
 
 DATASOURCE = "sales"

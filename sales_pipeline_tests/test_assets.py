@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from datetime import date
 
@@ -87,6 +88,10 @@ def test_bad_rows_are_quarantined_with_reasons(lake, resources, instance) -> Non
     assert checks["rejection_rate"].severity == dg.AssetCheckSeverity.ERROR  # 7% > 5% default
 
 
+def read_bytes(lake, key: str) -> bytes:
+    return lake.client().get_object(Bucket=lake.bucket, Key=key)["Body"].read()
+
+
 def test_rejection_below_threshold_only_warns(lake, resources, instance) -> None:
     drop(lake, "sales/few.csv", defective_csv(100, 0.02))
     result = ingest("sales/few.csv", resources, instance)
@@ -103,11 +108,16 @@ def test_changed_file_replaces_its_objects_exactly(lake, resources, instance) ->
     second = sales_frame(30, seed=2, start=date(2019, 1, 4), days=2)  # drops days 1-3 and 6
     drop(lake, "sales/rolling.csv", csv_bytes(second))
     result = ingest("sales/rolling.csv", resources, instance)
-    assert materialization_metadata(result, "sales_parquet")["removed_stale_objects"] == 4
+    assert materialization_metadata(result, "sales_parquet")["removed_stale_objects"] == 8  # 4 days x 2 objects
     published = list_keys(lake, "validated/sales/")
     assert published == [landed.validated_key("2019-01-04"), landed.validated_key("2019-01-05")]
+    assert list_keys(lake, "druid/sales/") == [landed.druid_key("2019-01-04"), landed.druid_key("2019-01-05")]
     rows = pl.concat([lake.read_parquet(key) for key in published])
     assert rows.height == 30 and rows["total"].sum() == pytest.approx(second["total"].sum())
+    druid_rows = pl.concat([pl.read_ndjson(gzip.decompress(read_bytes(lake, landed.druid_key(d)))) for d in
+                            ("2019-01-04", "2019-01-05")])  # fmt: skip
+    assert druid_rows.height == 30 and druid_rows["total"].sum() == pytest.approx(second["total"].sum())
+    assert druid_rows.columns[0] == "__time" and druid_rows["__time"].dtype == pl.Int64, "epoch millis"
     assert lake.head(landed.quarantine_key) is None, "the old version's quarantine must not linger"
     assert len(list_keys(lake, f"raw/sales/{landed.file_id}/")) == 3  # two versions + current.json
 

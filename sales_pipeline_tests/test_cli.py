@@ -14,8 +14,8 @@ from sales_pipeline.generate import defect_rows
 CLI = [sys.executable, "-m", "sales_pipeline.cli"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_validate_json_on_public_sample(shared_sample: Path) -> None:

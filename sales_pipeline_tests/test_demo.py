@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +35,21 @@ def test_demo_json_on_public_sample_equals_direct_computation(shared_sample: Pat
     source = pl.read_csv(shared_sample).rename({v: k for k, v in HEADERS.items()})
     assert result["engine"] == "duckdb" and result["rows_rejected"] == 0
     assert result["files"] == [str(shared_sample)]
+    for key, value in expected_from(source).items():
+        assert result[key] == value, key
+
+
+@pytest.mark.druid
+def test_demo_on_druid_prints_the_same_figures(shared_sample: Path, druid_cluster, s3_endpoint: str) -> None:
+    """The issue's done-when: `DRUID_URL=<druid status's SQL URL> sales-pipeline demo --json FILE`."""
+    env = {**os.environ, "DRUID_URL": druid_cluster.url("broker"), "SALES_S3_ENDPOINT_URL": s3_endpoint}
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    done = run("demo", "--json", str(shared_sample), env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["engine"] == "druid" and result["rows_rejected"] == 0
+    assert result["rows_loaded"] == 1000 and result["total_revenue"] == pytest.approx(322966.749, abs=1e-3)
+    source = pl.read_csv(shared_sample).rename({v: k for k, v in HEADERS.items()})
     for key, value in expected_from(source).items():
         assert result[key] == value, key
 

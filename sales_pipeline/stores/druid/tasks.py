@@ -127,7 +127,6 @@ class TaskRunner:
                     "replaced. Start an indexer or middleManager (local: `sales-pipeline druid up`; "
                     "`sales-pipeline druid status` shows each service), or free task slots, then re-run.",
                     {"druid_task_id": task_id, "druid_status": json.dumps(status)},
-                    transient=True,
                 )
             if elapsed > self.task_timeout:
                 self.cancel(task_id)
