@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import boto3
 import pytest
 
 from sales_pipeline.generate import defect_rows
@@ -90,3 +93,18 @@ def test_help_lists_commands() -> None:
 def test_bad_arguments_are_refused() -> None:
     done = run("generate", "--rows", "0", "--out", "x.csv")
     assert done.returncode == 2 and "--rows must be >= 1" in done.stderr
+
+
+def test_upload_with_aws_keys_exported(tmp_path: Path, s3_endpoint: str) -> None:
+    """Many users export AWS keys: resources used outside a run must read them, not trip on EnvVar."""
+    path = tmp_path / "week.csv"
+    assert run("generate", "--rows", "20", "--out", str(path)).returncode == 0
+    bucket = f"cli-{uuid.uuid4().hex[:10]}"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "exported-key", "AWS_SECRET_ACCESS_KEY": "exported-secret",
+           "SALES_S3_ENDPOINT_URL": s3_endpoint, "SALES_BUCKET": bucket}  # fmt: skip
+    done = run("upload", str(path), "--datasource", "sales", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"s3://{bucket}/landing/sales/week.csv" in done.stdout
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")  # fmt: skip
+    assert client.get_object(Bucket=bucket, Key="landing/sales/week.csv")["Body"].read() == path.read_bytes()
