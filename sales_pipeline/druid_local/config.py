@@ -186,8 +186,8 @@ def service_properties(config: ClusterConfig, service: str) -> dict[str, str]:
                 "druid.processing.numThreads": "2",
                 "druid.segmentCache.locations": json.dumps([{"path": str(state / "segment-cache"), "maxSize": "20g"}]),
                 "druid.server.maxSize": "20g",
-            # Default is cores / 6 = 1: a 90-day load then waits for 90 segment loads in a row (38 s -> 22 s).
-            "druid.segmentCache.numLoadingThreads": "4",
+                # Default is cores / 6 = 1: a 90-day load then waits for 90 segment loads in a row (38 s -> 22 s).
+                "druid.segmentCache.numLoadingThreads": "4",
             }
         )
     if service == "indexer":
