@@ -66,6 +66,10 @@ def stage_new_version(lake, resources, instance, key: str) -> pl.DataFrame:
     return v2
 
 
+def file_days(lake, key: str) -> list[str]:
+    return sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
+
+
 def load(key: str, resources, instance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [analytics_ingestion], partition_key=key, resources=resources, instance=instance, raise_on_error=False
@@ -147,8 +151,7 @@ def test_missing_object(loaded, lake, resources, instance, store, datasource) ->
 def test_parse_error_quotes_the_rows(loaded, lake, resources, instance, store, datasource) -> None:
     key, v1 = loaded
     stage_new_version(lake, resources, instance, key)
-    days = sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
-    target = druid_key_for(day_objects(lake, datasource, days)[0])
+    target = druid_key_for(day_objects(lake, datasource, file_days(lake, key))[0])
     lake.put_bytes(target, gzip.compress(b'{"__time": 1546300800000, "quantity": "many", "total": 1.0}\n'))
     message, _ = step_failure(load(key, resources, instance))
     assert "Druid could not parse rows of" in message and "nothing was replaced" in message
@@ -159,8 +162,7 @@ def test_parse_error_quotes_the_rows(loaded, lake, resources, instance, store, d
 def test_corrupt_object(loaded, lake, resources, instance, store, datasource) -> None:
     key, v1 = loaded
     stage_new_version(lake, resources, instance, key)
-    days = sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
-    target = druid_key_for(day_objects(lake, datasource, days)[0])
+    target = druid_key_for(day_objects(lake, datasource, file_days(lake, key))[0])
     lake.put_bytes(target, b"this is not gzip")
     message, _ = step_failure(load(key, resources, instance))
     assert f"Druid could not read s3://{lake.bucket}/{target}: the object is not valid gzip" in message
@@ -170,8 +172,7 @@ def test_corrupt_object(loaded, lake, resources, instance, store, datasource) ->
 def test_row_count_mismatch_is_reported(loaded, lake, resources, instance, store, datasource) -> None:
     key, _ = loaded
     stage_new_version(lake, resources, instance, key)
-    days = sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
-    target = druid_key_for(day_objects(lake, datasource, days)[0])
+    target = druid_key_for(day_objects(lake, datasource, file_days(lake, key))[0])
     body = lake.client().get_object(Bucket=lake.bucket, Key=target)["Body"].read()
     lake.put_bytes(target, gzip.compress(gzip.decompress(body).splitlines(keepends=True)[0]))  # lost rows
     message, metadata = step_failure(load(key, resources, instance))
@@ -185,7 +186,7 @@ def test_druid_down_at_submit(loaded, lake, resources, instance, store, datasour
     store.client().endpoints()  # the overlord's address is known, as in a long-running process
     cluster.stop_service(druid_cluster, "coordinator")
     try:
-        days = sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
+        days = file_days(lake, key)
         with pytest.raises(StoreError) as failure:
             store.replace_days(datasource, days, day_objects(lake, datasource, days))
         assert "Druid's overlord did not accept the ingestion" in str(failure.value)
@@ -201,7 +202,7 @@ def test_no_worker_cancels_the_task(loaded, lake, resources, instance, store, da
     impatient = store.model_copy(update={"pickup_timeout": 5.0})
     cluster.stop_service(druid_cluster, "indexer")
     try:
-        days = sorted(lake.read_json(lake.landed(key).manifest_key)["days"])
+        days = file_days(lake, key)
         with pytest.raises(StoreError) as failure:
             impatient.replace_days(datasource, days, day_objects(lake, datasource, days))
         message = str(failure.value)
