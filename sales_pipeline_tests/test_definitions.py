@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from sales_pipeline.definitions import build_definitions, defs
+from sales_pipeline.resources.factory import resolved
 from sales_pipeline.settings import LOCAL_S3_ENDPOINT, Settings, SettingsError
 from sales_pipeline.summaries import SUMMARY_NAMES
 
@@ -73,8 +74,29 @@ def test_settings_from_env() -> None:
         ({"SALES_DATE_ORDER": "YMD"}, "use MDY or DMY"),
         ({"SALES_MAX_REJECTION_RATE": "2"}, "between 0 and 1"),
         ({"SALES_MAX_FILE_MB": "lots"}, "is not a number"),
+        ({"SALES_STORE": "clickhouse"}, "use duckdb or druid"),
+        ({"SALES_STORE": "druid"}, "needs DRUID_URL"),
+        ({"DRUID_URL": "http://d:8082", "SALES_DRUID_VERIFY_TLS": "maybe"}, "use true or false"),
     ],
 )
 def test_bad_settings_are_rejected(env: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_store_is_chosen_by_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRUID_PASSWORD", "from-the-environment")
+    env = {
+        "DRUID_URL": "https://druid.example:8888/",
+        "DRUID_USERNAME": "pipeline",
+        "SALES_DRUID_CA_BUNDLE": "/etc/ssl/druid.pem",
+        "SALES_DRUID_TASK_TIMEOUT": "600",
+    }
+    store = build_definitions(Settings.from_env(env)).resources["store"]
+    assert store.engine == "druid" and store.url == "https://druid.example:8888"
+    assert store.username == "pipeline" and store.ca_bundle == "/etc/ssl/druid.pem" and store.task_timeout == 600
+    assert isinstance(store.password, dg.EnvVar), "the password is read at run time, never stored"
+    assert resolved(store).client().session.auth == ("pipeline", "from-the-environment")
+    assert resolved(store).client().session.verify == "/etc/ssl/druid.pem"
+    duck = build_definitions(Settings.from_env({**env, "SALES_STORE": "duckdb"})).resources["store"]
+    assert duck.engine == "duckdb"
